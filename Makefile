@@ -1,0 +1,48 @@
+# make test              vet, unit tests (-race) and the real-broker integration tests
+# make unit-test         only what needs no Docker
+# make integration-test  only the container tests (needs a running Docker engine)
+# make kafka-image       build the local Apache Kafka image if it is missing
+# make build             the binaries, into bin/
+
+GO       ?= go
+GOFLAGS  ?=
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v /integration)
+
+# Read once, before the first testcontainers call: Ryuk cannot be pulled here
+# (containers are removed by the tests and by .ci/run), and the host is
+# always loopback because every container uses host networking.
+export TESTCONTAINERS_RYUK_DISABLED := true
+export TESTCONTAINERS_HOST_OVERRIDE := 127.0.0.1
+
+.PHONY: test vet unit-test integration-test kafka-image docker-check build fuzz bench
+
+test: vet unit-test integration-test
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+unit-test:
+	$(GO) test -race -count=1 $(UNIT_PKGS)
+
+integration-test: docker-check kafka-image
+	$(GO) test -race -count=1 -timeout 30m ./integration/...
+
+kafka-image: docker-check
+	bash integration/kafka-image/build.sh
+
+docker-check:
+	@docker info >/dev/null 2>&1 || { \
+	  echo "The integration tests need a running Docker engine and none answers."; \
+	  echo "Start one (dockerd --iptables=false --ip6tables=false &), or run 'bash .ci/run', which installs and starts it."; \
+	  exit 1; }
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzTransform -fuzztime=3m ./schema/
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -count=6 ./schema/
