@@ -1,0 +1,53 @@
+// Package txn is the exactly-once consume-transform-produce loop, and the only
+// code in the project that touches kgo.GroupTransactSession. It knows nothing
+// of the records' contents: it takes a TransformFunc.
+//
+// A Loop polls its input topics under read_committed, begins a transaction
+// when the first records arrive, hands every record to the TransformFunc and
+// produces what it returns, and ends the transaction once it holds
+// Config.MaxRecords input records or has been open Config.MaxInterval
+// (defaults 1000 and 100ms, as Kafka Streams under exactly-once). Ending
+// commits the produced records together with the consumed offsets, so a
+// read_committed reader downstream sees the result of every input exactly
+// once, whatever crashes or rebalances happen.
+//
+// # Guarantees
+//
+//   - A transaction commits only if every one of its produces succeeded. The
+//     loop flushes and collects every produce result before End: franz-go
+//     would otherwise commit whatever happened to succeed.
+//   - Every record a poll returns is produced in the open transaction, since
+//     End commits the offsets of everything polled; a poll never returns
+//     more than the room left in the transaction.
+//   - End never gets a cancelled context: it runs under
+//     context.WithoutCancel, bounded by Config.TransactionTimeout, or by
+//     Config.ShutdownTimeout when stopping.
+//   - Broker trouble never ends Run. A missing input topic is logged (Warn,
+//     rate-limited) and waited for; topics are never auto-created. An
+//     unreachable broker is logged by kgo at Warn and retried.
+//   - Cancelling Run's context stops polling, ends the open transaction
+//     (committing it if every produce succeeded), leaves the group and
+//     returns nil, within Config.ShutdownTimeout.
+//
+// # The three outcomes of End
+//
+//   - Committed (true, nil): the records and offsets are committed.
+//   - Aborted (false, nil): a rebalance happened while the transaction was
+//     open (GroupTransactSession aborts rather than risk a duplicate), the
+//     broker answered with an abortable error, or a produce failed and the
+//     loop asked for the abort. The session has already rewound to the last
+//     committed offsets; the loop simply polls again. After a failed
+//     produce it first backs off.
+//   - Failed (false, err), or a failed Begin or flush: the session is closed
+//     and a new one built, with exponential backoff (250ms to 10s, reset by
+//     a commit). The new session's Begin fences the old producer and aborts
+//     its transaction.
+//
+// # A record that can never be produced
+//
+// This layer cannot fix a record that the broker will always refuse (larger
+// than the topic's max.message.bytes, a topic that does not exist): the
+// transaction aborts, the input is polled again, and the loop retries with
+// backoff forever, holding back its partition. The layer above must not emit
+// such records (the processor turns oversized outputs into error events).
+package txn

@@ -1,0 +1,509 @@
+package txn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/plugin/kslog"
+)
+
+// TransformFunc turns one consumed record into the records to produce
+// (usually one). It appends to out and returns it; it must not retain in or
+// out. It runs on the loop goroutine. Every record it returns must have its
+// Topic set.
+type TransformFunc func(in *kgo.Record, out []*kgo.Record) []*kgo.Record
+
+// Loop is the exactly-once consume-transform-produce loop. Create it with New
+// and run it with Run, once.
+type Loop struct {
+	cfg  Config
+	fn   TransformFunc
+	log  *slog.Logger
+	obs  Observer
+	opts []kgo.Opt
+
+	out      []*kgo.Record // reused for every TransformFunc call
+	warned   *rateLimiter  // fetch and group errors, logged at most every warnEvery per kind
+	assigned atomic.Bool   // the current session has had an assignment
+}
+
+// warnEvery is how often one kind of fetch or group error is logged.
+const warnEvery = 30 * time.Second
+
+// New validates cfg, fills in its defaults and returns a Loop that calls fn
+// for every consumed record. Errors wrap ErrInvalidConfig and name the field.
+func New(cfg Config, fn TransformFunc) (*Loop, error) {
+	if fn == nil {
+		return nil, fmt.Errorf("txn: nil TransformFunc: %w", ErrInvalidConfig)
+	}
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	l := &Loop{
+		cfg:    cfg,
+		fn:     fn,
+		log:    cfg.Logger,
+		obs:    cfg.Observer,
+		warned: newRateLimiter(warnEvery),
+	}
+	// kgo checks these itself (address syntax, id length); check them one
+	// at a time so the error names our field, then all together.
+	if err := kgo.ValidateOpts(kgo.SeedBrokers(cfg.Brokers...)); err != nil {
+		return nil, &ConfigError{Field: "Brokers", Reason: "rejected by kgo", Err: err}
+	}
+	if err := kgo.ValidateOpts(kgo.TransactionalID(cfg.TransactionalID)); err != nil {
+		return nil, &ConfigError{Field: "TransactionalID", Reason: "rejected by kgo", Err: err}
+	}
+	if err := kgo.ValidateOpts(kgo.ConsumerGroup(cfg.Group)); err != nil {
+		return nil, &ConfigError{Field: "Group", Reason: "rejected by kgo", Err: err}
+	}
+	l.opts = l.clientOpts()
+	if err := kgo.ValidateOpts(l.opts...); err != nil {
+		return nil, &ConfigError{Field: "ClientOpts", Reason: "rejected by kgo", Err: err}
+	}
+	return l, nil
+}
+
+func (l *Loop) clientOpts() []kgo.Opt {
+	kgoLog := slog.New(minLevelHandler{l.log.Handler(), slog.LevelWarn}).With("component", "kgo")
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(l.cfg.Brokers...),
+		kgo.ConsumerGroup(l.cfg.Group),
+		kgo.ConsumeTopics(l.cfg.Topics...),
+		kgo.TransactionalID(l.cfg.TransactionalID),
+		kgo.TransactionTimeout(l.cfg.TransactionTimeout),
+		// The default is read_uncommitted: we would consume aborted records.
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// Without this, kgo strips UNKNOWN_TOPIC_OR_PARTITION from fetches
+		// and a missing input topic is silent; we log it (rate-limited).
+		kgo.KeepRetryableFetchErrors(),
+		kgo.WithLogger(kslog.New(kgoLog)),
+		// These run inside the session's wrappers, which hold the lock End
+		// needs: they only report, they never call End.
+		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+			l.log.Info("partitions assigned", "partitions", m)
+			l.assigned.Store(true)
+			l.obs.Assigned(m)
+		}),
+		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+			l.log.Info("partitions revoked", "partitions", m)
+			l.obs.Revoked(m, false)
+		}),
+		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+			l.log.Warn("partitions lost", "partitions", m)
+			l.obs.Revoked(m, true)
+		}),
+		// AllowAutoTopicCreation is deliberately absent: a missing input
+		// topic is waited for, a missing output topic fails its produces.
+	}
+	return append(opts, l.cfg.ClientOpts...)
+}
+
+// Run runs the loop until ctx is cancelled, then finishes the open
+// transaction (committing it if every produce succeeded), leaves the group
+// and returns nil, all within Config.ShutdownTimeout. Broker trouble never
+// makes Run return: a failed session is closed and rebuilt with backoff. Run
+// returns an error only if the session cannot be created at all, which New's
+// validation makes unlikely.
+func (l *Loop) Run(ctx context.Context) error {
+	var bo backoff
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		l.assigned.Store(false)
+		sess, err := kgo.NewGroupTransactSession(l.opts...)
+		if err != nil {
+			return fmt.Errorf("txn: creating the transaction session: %w", err)
+		}
+		l.log.Info("transaction session started", "group", l.cfg.Group, "transactional_id", l.cfg.TransactionalID, "topics", l.cfg.Topics)
+
+		err = l.runSession(ctx, sess, &bo)
+		if err == nil {
+			return nil // stopped gracefully; runSession closed the session
+		}
+
+		// The open transaction, if any, is not ended here: the next
+		// session's InitProducerID under the same transactional id fences
+		// this producer and aborts it.
+		l.closeSession(ctx, sess)
+		l.obs.SessionRebuilt(err)
+		d := bo.next()
+		l.log.Warn("transaction session failed; closed it, rebuilding after backoff", "err", err, "backoff", d)
+		if !l.sleep(ctx, d) {
+			return nil
+		}
+	}
+}
+
+// runSession polls, transforms, produces and ends transactions on one
+// session. It returns nil after a graceful stop (the session closed), or the
+// error that requires a new session (the caller closes this one).
+func (l *Loop) runSession(ctx context.Context, sess *kgo.GroupTransactSession, bo *backoff) error {
+	// Produces are never cancelled by shutdown itself (a cancelled record
+	// would turn the final commit into an abort), only once the shutdown
+	// bound has passed, so a produce blocked on a dead broker cannot hold
+	// shutdown forever.
+	prodCtx, cancelProd := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelProd()
+	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(l.cfg.ShutdownTimeout, cancelProd) })
+	defer stopAfter()
+
+	var (
+		t       *batch // the open transaction with its records, nil between transactions
+		begun   bool   // Begin was called and End not yet
+		fenced  bool   // this session has called Begin at least once
+		beginFn = func() error {
+			if err := sess.Begin(); err != nil {
+				l.obs.TransactionEnded(Failed, 0, 0)
+				return fmt.Errorf("beginning a transaction: %w", err)
+			}
+			begun, fenced = true, true
+			return nil
+		}
+	)
+	for {
+		l.obs.Heartbeat()
+		if ctx.Err() != nil {
+			l.shutdown(ctx, sess, t)
+			return nil
+		}
+
+		// Begin initializes the producer id, which fences any earlier
+		// session or process with our transactional id and aborts its
+		// open transaction. Until then, that transaction's offsets keep
+		// the group's offset fetch UNSTABLE_OFFSET_COMMIT, so our first
+		// records would wait for its timeout. Begin as soon as the group
+		// has assigned us partitions (the broker is reachable then, so
+		// Begin does not stall the loop), not when records arrive.
+		if !fenced && l.assigned.Load() {
+			if err := beginFn(); err != nil {
+				return err
+			}
+		}
+
+		pollCtx, cancel := context.WithTimeout(ctx, t.pollTimeout(l.cfg.MaxInterval))
+		fetches := sess.PollRecords(pollCtx, t.room(l.cfg.MaxRecords))
+		cancel()
+		if err := l.checkFetchErrors(fetches); err != nil {
+			return err
+		}
+
+		// Every polled record must be produced in the open transaction:
+		// End commits the offsets of everything polled. The one exception
+		// is a poll that returned as we stop with no transaction open;
+		// those records are simply not committed.
+		if n := fetches.NumRecords(); n > 0 && (t != nil || ctx.Err() == nil) {
+			l.obs.Consumed(n)
+			l.reportLag(fetches)
+			if !begun {
+				if err := beginFn(); err != nil {
+					return err
+				}
+			}
+			if t == nil {
+				t = &batch{begun: time.Now()}
+			}
+			l.produce(prodCtx, sess, t, fetches)
+		}
+
+		if t == nil || ctx.Err() != nil {
+			continue // nothing open, or shutdown ends it at the top
+		}
+		if t.records < l.cfg.MaxRecords && time.Since(t.begun) < l.cfg.MaxInterval && !t.failed.Load() {
+			continue
+		}
+
+		endCtx, cancelEnd := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.TransactionTimeout)
+		o, err := l.end(endCtx, sess, t)
+		cancelEnd()
+		t, begun = nil, false
+		switch {
+		case errors.Is(err, errAbortedProduce):
+			// Retrying at once would hot-loop on a record that can
+			// never be produced; back off instead. Shutdown during
+			// the sleep finds nothing open.
+			l.sleep(ctx, bo.next())
+		case err != nil:
+			return err
+		case o == Committed:
+			bo.reset()
+		}
+	}
+}
+
+// produce transforms every polled record and produces its outputs into t.
+func (l *Loop) produce(ctx context.Context, sess *kgo.GroupTransactSession, t *batch, fetches kgo.Fetches) {
+	out := l.out[:0]
+	fetches.EachRecord(func(r *kgo.Record) {
+		t.records++
+		if t.failed.Load() {
+			return // the transaction aborts; producing more is wasted work
+		}
+		out = l.fn(r, out[:0])
+		for _, rec := range out {
+			t.pending.Add(1)
+			sess.Produce(ctx, rec, t.promise)
+		}
+	})
+	clear(out) // the transform must not see its old records again
+	l.out = out[:0]
+}
+
+// end ends t: it flushes, decides commit or abort from the produce results,
+// and calls End. ctx must not be cancelled by shutdown, only bounded.
+func (l *Loop) end(ctx context.Context, sess *kgo.GroupTransactSession, t *batch) (Outcome, error) {
+	start := time.Now()
+	try := kgo.TryCommit
+	if !t.failed.Load() {
+		// End flushes too, but then commits whatever was produced, even
+		// after a failed produce. Flush first so a failure during the
+		// flush turns the commit into an abort.
+		if err := sess.Client().Flush(ctx); err != nil {
+			l.obs.TransactionEnded(Failed, t.records, time.Since(start))
+			return Failed, fmt.Errorf("flushing the transaction's records: %w", err)
+		}
+		// Flush does not wait for records that failed before being
+		// buffered (e.g. too large); their promises may still be due.
+		if err := t.wait(ctx); err != nil {
+			l.obs.TransactionEnded(Failed, t.records, time.Since(start))
+			return Failed, fmt.Errorf("waiting for produce results: %w", err)
+		}
+	}
+	produceErr := t.firstErr()
+	if produceErr != nil {
+		try = kgo.TryAbort
+	}
+
+	committed, err := sess.End(ctx, try)
+	d := time.Since(start)
+	switch {
+	case err != nil:
+		l.obs.TransactionEnded(Failed, t.records, d)
+		return Failed, fmt.Errorf("ending the transaction: %w", err)
+	case committed:
+		l.obs.TransactionEnded(Committed, t.records, d)
+		l.log.Debug("transaction committed", "records", t.records, "end_duration", d)
+		return Committed, nil
+	case produceErr != nil:
+		l.obs.TransactionEnded(Aborted, t.records, d)
+		l.log.Warn("transaction aborted because a produce failed; its input will be polled again",
+			"records", t.records, "err", produceErr)
+		return Aborted, errAbortedProduce
+	default:
+		l.obs.TransactionEnded(Aborted, t.records, d)
+		l.log.Info("transaction aborted by a rebalance or an abortable error; polling again from the last commit",
+			"records", t.records)
+		return Aborted, nil
+	}
+}
+
+// shutdown ends the open transaction, if any, and closes the session, all
+// within ShutdownTimeout.
+func (l *Loop) shutdown(ctx context.Context, sess *kgo.GroupTransactSession, t *batch) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.ShutdownTimeout)
+	defer cancel()
+	if t != nil {
+		o, err := l.end(sctx, sess, t)
+		if err != nil && !errors.Is(err, errAbortedProduce) {
+			l.log.Warn("could not end the open transaction on shutdown; it will be aborted when this transactional id is next used or times out",
+				"records", t.records, "err", err)
+		} else {
+			l.log.Info("ended the open transaction on shutdown", "outcome", o, "records", t.records)
+		}
+	}
+	l.closeSession(sctx, sess)
+	l.log.Info("transaction session closed; left the group")
+}
+
+// closeSession leaves the group and closes the session, bounded by ctx's
+// deadline, or by ShutdownTimeout if ctx has none. Close alone would leave
+// the group with the client's own context, which nothing bounds.
+func (l *Loop) closeSession(ctx context.Context, sess *kgo.GroupTransactSession) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(l.cfg.ShutdownTimeout)
+	}
+	// Leave even if ctx is cancelled: a member that just disappears keeps
+	// its partitions from the others until the session timeout.
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancel()
+	if err := sess.Client().LeaveGroupContext(ctx); err != nil {
+		l.log.Warn("leaving the group did not complete", "err", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sess.Close()
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		l.log.Warn("closing the transaction session did not finish in time; continuing without waiting")
+	}
+}
+
+// errAbortedProduce marks an abort caused by a failed produce; runSession
+// turns it into a backoff, not a rebuild.
+var errAbortedProduce = errors.New("aborted after a failed produce")
+
+// checkFetchErrors logs what a poll reported and returns an error if the
+// session must be rebuilt.
+func (l *Loop) checkFetchErrors(fetches kgo.Fetches) error {
+	var fatal error
+	now := time.Now()
+	fetches.EachError(func(topic string, partition int32, err error) {
+		var (
+			key   string
+			level = slog.LevelWarn
+			msg   string
+		)
+		var groupErr *kgo.ErrGroupSession
+		switch {
+		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+			return // our own poll bound, or shutdown
+		case errors.Is(err, kgo.ErrClientClosed):
+			fatal = err
+			return
+		case errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, kerr.UnknownTopicID):
+			key, msg = "missing:"+topic, "input topic does not exist or is not visible to this client; waiting for it (topics are not auto-created)"
+		case errors.As(err, &groupErr):
+			key, msg = "group", "consumer group session error; kgo rejoins on its own"
+		case kerr.IsRetriable(err):
+			key, level, msg = "retriable:"+topic, slog.LevelDebug, "retriable fetch error"
+		default:
+			key, level, msg = "fetch:"+topic+":"+errKind(err), slog.LevelError, "fetch error"
+		}
+		if ok, suppressed := l.warned.allow(key, now); ok {
+			l.log.Log(context.Background(), level, msg, "topic", topic, "partition", partition, "err", err, "suppressed_since_last", suppressed)
+		}
+	})
+	if fatal != nil {
+		return fmt.Errorf("polling: %w", fatal)
+	}
+	return nil
+}
+
+// errKind names err's kind without its details, to key the rate limiter on
+// something that does not grow without bound.
+func errKind(err error) string {
+	if ke, ok := errors.AsType[*kerr.Error](err); ok {
+		return ke.Message
+	}
+	return fmt.Sprintf("%T", err)
+}
+
+func (l *Loop) reportLag(fetches kgo.Fetches) {
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		if len(p.Records) == 0 || p.HighWatermark < 0 {
+			return
+		}
+		next := p.Records[len(p.Records)-1].Offset + 1
+		l.obs.Lag(p.Topic, p.Partition, max(p.HighWatermark-next, 0))
+	})
+}
+
+// batch is one open transaction.
+type batch struct {
+	begun   time.Time
+	records int // input records polled into this transaction
+
+	pending sync.WaitGroup // produce promises not yet called
+	failed  atomic.Bool    // any produce failed
+	mu      sync.Mutex
+	err     error // the first produce error
+}
+
+// promise is the produce promise of every record in the batch. kgo calls
+// promises serially on its own goroutine.
+func (t *batch) promise(_ *kgo.Record, err error) {
+	if err != nil {
+		t.mu.Lock()
+		if t.err == nil {
+			t.err = err
+		}
+		t.mu.Unlock()
+		t.failed.Store(true)
+	}
+	t.pending.Done()
+}
+
+func (t *batch) firstErr() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.err
+}
+
+// wait waits for every promise, or for ctx.
+func (t *batch) wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		t.pending.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// pollTimeout is how long the next poll may wait: the rest of the open
+// transaction's interval, or idlePollTimeout with none open.
+func (t *batch) pollTimeout(maxInterval time.Duration) time.Duration {
+	if t == nil {
+		return idlePollTimeout
+	}
+	return max(maxInterval-time.Since(t.begun), time.Millisecond)
+}
+
+// room is how many records the next poll may return.
+func (t *batch) room(maxRecords int) int {
+	if t == nil {
+		return maxRecords
+	}
+	return max(maxRecords-t.records, 1)
+}
+
+// backoff is exponential with jitter, from backoffMin to backoffMax.
+type backoff struct{ fails int }
+
+func (b *backoff) next() time.Duration {
+	d := backoffMax
+	if b.fails < 16 && backoffMin<<b.fails < backoffMax {
+		d = backoffMin << b.fails
+	}
+	b.fails++
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+func (b *backoff) reset() { b.fails = 0 }
+
+// sleep waits d or until ctx is done, reporting whether it slept the full d.
+// It keeps reporting Heartbeat: backing off is not being wedged.
+func (l *Loop) sleep(ctx context.Context, d time.Duration) bool {
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	tick := time.NewTicker(idlePollTimeout)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tm.C:
+			return true
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+			l.obs.Heartbeat()
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package txn
+
+import "time"
+
+// Outcome is how a transaction ended.
+type Outcome uint8
+
+const (
+	// Committed: End committed the records and the consumed offsets.
+	Committed Outcome = iota
+	// Aborted: End aborted without error, because of a rebalance, an
+	// abortable broker error, or a produce in the batch that failed. The
+	// session has rewound to the last committed offsets; the loop polls
+	// the same input again.
+	Aborted
+	// Failed: End (or the flush before it, or Begin) returned an error. The
+	// loop closes the session and builds a new one, with backoff.
+	Failed
+)
+
+// String returns committed, aborted or failed, for metric labels.
+func (o Outcome) String() string {
+	switch o {
+	case Committed:
+		return "committed"
+	case Aborted:
+		return "aborted"
+	case Failed:
+		return "failed"
+	}
+	return "unknown"
+}
+
+// Observer receives the loop's events, for metrics and health. Calls come
+// from the loop goroutine or from franz-go's group callbacks; implementations
+// must be cheap, must not block, and must be safe for concurrent use.
+type Observer interface {
+	// Consumed reports n records polled (once per non-empty poll).
+	Consumed(n int)
+	// TransactionEnded reports a transaction's outcome, how many input
+	// records it held, and how long ending it took (flush plus End). A
+	// failed Begin reports Failed with 0 records.
+	TransactionEnded(o Outcome, records int, d time.Duration)
+	// SessionRebuilt reports that the session was closed, after err, and a
+	// new one is being built.
+	SessionRebuilt(err error)
+	// Assigned reports OnPartitionsAssigned; the map may be empty.
+	Assigned(partitions map[string][]int32)
+	// Revoked reports OnPartitionsRevoked (lost false) or OnPartitionsLost
+	// (lost true); the map may be empty. A lost session also covers a
+	// group that cannot be reached at all.
+	Revoked(partitions map[string][]int32, lost bool)
+	// Heartbeat reports that the loop is alive. It is called every
+	// iteration, including idle polls, which are bounded to one second,
+	// and every second while backing off.
+	Heartbeat()
+	// Lag reports, per polled partition, HighWatermark minus the next
+	// offset to consume. It is coarse: it is measured at fetch time and,
+	// under read_committed, counts transaction markers.
+	Lag(topic string, partition int32, lag int64)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Consumed(int)                                 {}
+func (nopObserver) TransactionEnded(Outcome, int, time.Duration) {}
+func (nopObserver) SessionRebuilt(error)                         {}
+func (nopObserver) Assigned(map[string][]int32)                  {}
+func (nopObserver) Revoked(map[string][]int32, bool)             {}
+func (nopObserver) Heartbeat()                                   {}
+func (nopObserver) Lag(string, int32, int64)                     {}
