@@ -1,7 +1,63 @@
 package main
 
-import "io"
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/event-processor/event-processor/processor"
+)
 
 func runCommand(args []string, stdout, stderr io.Writer) int {
-	panic("not implemented")
+	cfg := processor.DefaultConfig()
+	fs := flag.NewFlagSet("event-processor run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.BindFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: event-processor [run] [flags]\n\n"+
+			"Reads JSON events from --input-topic, writes enriched events to --output-topic and\n"+
+			"error events to --error-topic, exactly once. Every flag has an environment twin;\n"+
+			"flags beat environment beat defaults.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "event-processor run: unexpected argument %q (options are flags, e.g. --input-topic NAME)\n", fs.Arg(0))
+		return 2
+	}
+	if err := cfg.ApplyEnv(fs, os.LookupEnv); err != nil {
+		fmt.Fprintf(stderr, "event-processor run: %v\n", err)
+		return 2
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "event-processor run: %v\n", err)
+		return 2
+	}
+	log, err := processor.NewLogger(cfg, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "event-processor run: %v\n", err)
+		return 2
+	}
+	p, err := processor.New(cfg, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "event-processor run: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := p.Run(ctx); err != nil {
+		log.Error("event-processor stopped with an error", "error", err)
+		return 1
+	}
+	return 0
 }

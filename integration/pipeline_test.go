@@ -1,0 +1,492 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/event-processor/event-processor/processor"
+	"github.com/event-processor/event-processor/schema"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// pipeline is one test's three topics and group on a broker.
+type pipeline struct {
+	b                      *Broker
+	input, output, errored string
+	group                  string
+	limit                  int // the processor's record size limit
+}
+
+func newPipeline(t *testing.T, b *Broker, partitions int32, outputConfigs map[string]*string) *pipeline {
+	t.Helper()
+	p := definePipeline(t, b)
+	p.createTopics(t, partitions, outputConfigs)
+	return p
+}
+
+// definePipeline names a pipeline's topics without creating them.
+func definePipeline(t *testing.T, b *Broker) *pipeline {
+	name := strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())
+	return &pipeline{b: b, input: name + "-in", output: name + "-out", errored: name + "-err", group: name + "-group", limit: schema.DefaultMaxRecordBytes}
+}
+
+func (p *pipeline) createTopics(t *testing.T, partitions int32, outputConfigs map[string]*string) {
+	t.Helper()
+	adm := admin(t, p.b)
+	for _, tc := range []struct {
+		name string
+		cfg  map[string]*string
+	}{{p.input, nil}, {p.output, outputConfigs}, {p.errored, nil}} {
+		if err := CreateTopic(t.Context(), adm, tc.name, partitions, tc.cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (p *pipeline) config(instance string) processor.Config {
+	cfg := processor.DefaultConfig()
+	cfg.Brokers = []string{p.b.Addr}
+	cfg.InputTopic, cfg.OutputTopic, cfg.ErrorTopic = p.input, p.output, p.errored
+	cfg.Group = p.group
+	cfg.TransactionalID = p.group + "-" + instance
+	cfg.HTTPAddr = ""
+	cfg.TransactionTimeout = 10 * time.Second
+	cfg.ShutdownTimeout = 10 * time.Second
+	return cfg
+}
+
+// instance is a processor running in this test process.
+type instance struct {
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// start runs a processor until stop or the end of the test.
+func (p *pipeline) start(t *testing.T, cfg processor.Config) *instance {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})).With("instance", cfg.TransactionalID)
+	proc, err := processor.New(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &instance{cancel: cancel, done: make(chan error, 1)}
+	go func() { in.done <- proc.Run(ctx) }()
+	t.Cleanup(func() { in.stop(t) })
+	return in
+}
+
+// stop shuts the processor down gracefully and checks it returned nil.
+func (in *instance) stop(t *testing.T) {
+	t.Helper()
+	if in.cancel == nil {
+		return
+	}
+	in.cancel()
+	in.cancel = nil
+	select {
+	case err := <-in.done:
+		if err != nil {
+			t.Errorf("processor returned %v after a graceful stop, want nil", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("processor did not stop within 30s of cancellation")
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
+
+// produce writes values to the input topic, non-transactionally, keyed by
+// nothing so that the processor's key falls back to the event id, and
+// returns them by partition and offset.
+func (p *pipeline) produce(t *testing.T, values [][]byte) map[srcPos][]byte {
+	t.Helper()
+	cl := newClient(t, p.b, kgo.DefaultProduceTopic(p.input), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	recs := make([]*kgo.Record, len(values))
+	for i, v := range values {
+		recs[i] = &kgo.Record{Value: v}
+		if i%7 == 0 {
+			recs[i].Headers = []kgo.RecordHeader{{Key: "trace-id", Value: []byte(strconv.Itoa(i))}}
+		}
+	}
+	if err := cl.ProduceSync(t.Context(), recs...).FirstErr(); err != nil {
+		t.Fatalf("producing inputs: %v", err)
+	}
+	out := make(map[srcPos][]byte, len(recs))
+	for _, r := range recs {
+		out[srcPos{r.Partition, r.Offset}] = r.Value
+	}
+	return out
+}
+
+type srcPos struct {
+	partition int32
+	offset    int64
+}
+
+// feeder produces inputs in the background, batch by batch.
+type feeder struct {
+	done   chan struct{}
+	inputs map[srcPos][]byte
+	err    error
+}
+
+// feed produces values in batches of size, one batch every interval.
+func (p *pipeline) feed(t *testing.T, values [][]byte, size int, interval time.Duration) *feeder {
+	t.Helper()
+	cl := newClient(t, p.b, kgo.DefaultProduceTopic(p.input), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	f := &feeder{done: make(chan struct{}), inputs: make(map[srcPos][]byte)}
+	go func() {
+		defer close(f.done)
+		for len(values) > 0 {
+			n := min(size, len(values))
+			recs := make([]*kgo.Record, n)
+			for i := range recs {
+				recs[i] = &kgo.Record{Value: values[i]}
+			}
+			values = values[n:]
+			if f.err = cl.ProduceSync(context.Background(), recs...).FirstErr(); f.err != nil {
+				return
+			}
+			for _, r := range recs {
+				f.inputs[srcPos{r.Partition, r.Offset}] = r.Value
+			}
+			time.Sleep(interval)
+		}
+	}()
+	return f
+}
+
+func (f *feeder) finished() bool {
+	select {
+	case <-f.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// wait waits for the feeder to finish and returns what it produced.
+func (f *feeder) wait(t *testing.T) map[srcPos][]byte {
+	t.Helper()
+	select {
+	case <-f.done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("feeder did not finish within 2 minutes")
+	}
+	if f.err != nil {
+		t.Fatalf("feeding inputs: %v", f.err)
+	}
+	return f.inputs
+}
+
+// awaitCommitted waits until the group has committed at least n offsets in
+// total on the input topic.
+func (p *pipeline) awaitCommitted(t *testing.T, n int64, timeout time.Duration) {
+	t.Helper()
+	adm := admin(t, p.b)
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		committed, err := adm.FetchOffsets(t.Context(), p.group)
+		if err == nil {
+			var total int64
+			committed.Each(func(o kadm.OffsetResponse) {
+				if o.Topic == p.input && o.Err == nil {
+					total += o.At
+				}
+			})
+			if total >= n {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("group %s did not commit %d offsets within %s", p.group, n, timeout)
+}
+
+// awaitCaughtUp waits until the group's committed offsets reach the input's
+// end offsets.
+func (p *pipeline) awaitCaughtUp(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	adm := admin(t, p.b)
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		ends, err := EndOffsets(t.Context(), adm, p.input)
+		if err == nil {
+			var committed kadm.OffsetResponses
+			committed, err = adm.FetchOffsets(t.Context(), p.group)
+			if err == nil {
+				behind := 0
+				for part, end := range ends {
+					o, ok := committed.Lookup(p.input, part)
+					if end > 0 && (!ok || o.At < end) {
+						behind++
+					}
+				}
+				if behind == 0 {
+					return
+				}
+				last = fmt.Sprintf("%d partitions behind; ends %v", behind, ends)
+			}
+		}
+		if err != nil {
+			last = err.Error()
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("group %s did not catch up with %s within %s: %s", p.group, p.input, timeout, last)
+}
+
+// result is one produced record, traced to its input.
+type result struct {
+	topic string
+	rec   *kgo.Record
+	src   srcPos
+}
+
+// readResults reads the output and error topics under read_committed and
+// traces every record to its input through the provenance headers.
+func (p *pipeline) readResults(t *testing.T) []result {
+	t.Helper()
+	var out []result
+	for _, topic := range []string{p.output, p.errored} {
+		recs, err := ReadAll(t.Context(), p.b.Addr, topic, kgo.ReadCommitted())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			out = append(out, result{topic: topic, rec: r, src: p.source(t, r)})
+		}
+	}
+	return out
+}
+
+func (p *pipeline) source(t *testing.T, r *kgo.Record) srcPos {
+	t.Helper()
+	h := map[string]string{}
+	for _, kv := range r.Headers {
+		h[kv.Key] = string(kv.Value)
+	}
+	part, err1 := strconv.Atoi(h[processor.HeaderSourcePartition])
+	off, err2 := strconv.ParseInt(h[processor.HeaderSourceOffset], 10, 64)
+	if h[processor.HeaderSourceTopic] != p.input || err1 != nil || err2 != nil {
+		t.Fatalf("record %s/%d@%d has no valid provenance headers: %v", r.Topic, r.Partition, r.Offset, h)
+	}
+	return srcPos{int32(part), off}
+}
+
+// checkExactlyOnce asserts that every input has exactly one result, that no
+// result lacks an input, and that each result is what schema makes of its
+// input at the processing time the result records, routed to the right topic.
+func (p *pipeline) checkExactlyOnce(t *testing.T, inputs map[srcPos][]byte, results []result, pipelineName string) (outputs, errors int) {
+	t.Helper()
+	tf, err := schema.New(schema.Options{PipelineName: pipelineName, MaxRecordBytes: p.limit - 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := make(map[srcPos]int, len(results))
+	bad := 0
+	for _, r := range results {
+		seen[r.src]++
+		raw, ok := inputs[r.src]
+		if !ok {
+			t.Errorf("result %s@%d traces to %v, which is not an input", r.topic, r.rec.Offset, r.src)
+			continue
+		}
+		if seen[r.src] > 1 {
+			if bad++; bad <= 10 {
+				t.Errorf("input %v has %d results, want exactly one", r.src, seen[r.src])
+			}
+			continue
+		}
+		now := processingTime(t, r.rec.Value)
+		want := tf.Transform(nil, raw, schema.Source{Topic: p.input, Partition: r.src.partition, Offset: r.src.offset, Known: true}, now)
+		wantTopic := p.output
+		if want.IsError {
+			wantTopic = p.errored
+			errors++
+		} else {
+			outputs++
+		}
+		if r.topic != wantTopic || !bytes.Equal(r.rec.Value, want.Value) {
+			if bad++; bad <= 10 {
+				t.Errorf("input %v (%.80q):\n got %s: %.300s\nwant %s: %.300s", r.src, raw, r.topic, r.rec.Value, wantTopic, want.Value)
+			}
+		}
+		wantKey := want.ID
+		if len(wantKey) == 0 {
+			wantKey = nil
+		}
+		if !bytes.Equal(r.rec.Key, wantKey) {
+			if bad++; bad <= 10 {
+				t.Errorf("input %v: key %q, want the event id %q", r.src, r.rec.Key, wantKey)
+			}
+		}
+	}
+	missing := 0
+	for pos := range inputs {
+		if seen[pos] == 0 {
+			if missing++; missing <= 10 {
+				t.Errorf("input %v (%.80q) has no result", pos, inputs[pos])
+			}
+		}
+	}
+	if missing > 0 || bad > 0 {
+		t.Fatalf("%d inputs, %d results: %d inputs without a result, %d wrong or duplicate results", len(inputs), len(results), missing, bad)
+	}
+	return outputs, errors
+}
+
+// processingTime reads processedAt (outputs) or timestamp (error events).
+func processingTime(t *testing.T, value []byte) time.Time {
+	t.Helper()
+	var ev struct {
+		ProcessedAt string `json:"processedAt"`
+		Timestamp   any    `json:"timestamp"`
+		ErrorType   string `json:"errorType"`
+	}
+	if err := json.Unmarshal(value, &ev); err != nil {
+		t.Fatalf("result is not JSON: %v: %.200s", err, value)
+	}
+	s := ev.ProcessedAt
+	if ev.ErrorType != "" {
+		s, _ = ev.Timestamp.(string)
+	}
+	ts, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatalf("result has no processing time: %v: %.200s", err, value)
+	}
+	return ts
+}
+
+// mixedEvents returns n inputs: about 90% valid events of varied shapes and
+// 10% invalid ones of every kind.
+func mixedEvents(n int, seed uint64) [][]byte {
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	invalid := [][]byte{
+		[]byte("this is not valid JSON"),
+		nil,                           // tombstone
+		[]byte("   "),                 // whitespace only
+		[]byte("\xff\xfe{\"id\":1}"),  // not UTF-8
+		[]byte(`{"id":"a","type":"t","timestamp":1} trailing`),
+		[]byte(`[1,2,3]`),
+		[]byte(`"just a string"`),
+		[]byte(`{"type":"t","timestamp":1}`),
+		[]byte(`{"id":7,"type":"t","timestamp":1}`),
+		[]byte(`{"id":"","type":"t","timestamp":1}`),
+		[]byte(`{"id":"a","timestamp":1}`),
+		[]byte(`{"id":"a","type":"","timestamp":1}`),
+		[]byte(`{"id":"a","type":"t"}`),
+		[]byte(`{"id":"a","type":"t","timestamp":"1733328000000"}`),
+		[]byte(`{"id":"a","type":"t","timestamp":1.5}`),
+		[]byte(`{"id":"a","type":"t","timestamp":1e12}`),
+		[]byte(`{"id":"a","type":"t","timestamp":-1}`),
+		[]byte(`{"id":"a","type":"t","timestamp":1,"data":"x"}`),
+		[]byte(`{"id":"a","type":"t","timestamp":1,"data":[1]}`),
+		[]byte(strings.Repeat("[", 10000) + strings.Repeat("]", 10000)),
+		[]byte(`{"id":"a","type":"t","timestamp":1,`),
+	}
+	types := []string{"user-action", "page-view", "purchase", "signup"}
+	out := make([][]byte, n)
+	for i := range out {
+		if i%10 == 9 {
+			out[i] = invalid[rng.IntN(len(invalid))]
+			continue
+		}
+		ts := int64(1733328000000) + int64(rng.IntN(1_000_000_000))
+		switch rng.IntN(4) {
+		case 0:
+			out[i] = fmt.Appendf(nil, `{"id":"evt-%d","type":%q,"timestamp":%d,"data":{"action":"click","userId":%d}}`, i, types[rng.IntN(4)], ts, rng.IntN(1e6))
+		case 1:
+			out[i] = fmt.Appendf(nil, `{"id":"evt-%d","type":%q,"timestamp":%d}`, i, types[rng.IntN(4)], ts)
+		case 2:
+			out[i] = fmt.Appendf(nil, `{"timestamp":%d,"data":{"amount":1.50,"big":12345678901234567890,"tags":["a","\u00e9"],"nested":{"x":null}},"type":"purchase","id":"evt-%d","extra":true}`, ts, i)
+		default:
+			out[i] = fmt.Appendf(nil, `{"id":"evt-%d","type":"signup","timestamp":%d,"data":null}`, i, ts)
+		}
+	}
+	return out
+}
+
+// liveReader reads a topic under read_committed while the test runs and
+// records the provenance of every record it sees.
+type liveReader struct {
+	mu   sync.Mutex
+	seen map[srcPos]int
+	dups int
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+func (p *pipeline) startLiveReader(t *testing.T, topics ...string) *liveReader {
+	t.Helper()
+	cl := newClient(t, p.b, kgo.ConsumeTopics(topics...), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.WithLogger(nil))
+	ctx, cancel := context.WithCancel(t.Context())
+	lr := &liveReader{seen: make(map[srcPos]int), stop: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(lr.done)
+		for ctx.Err() == nil {
+			fs := cl.PollFetches(ctx)
+			fs.EachRecord(func(r *kgo.Record) {
+				pos := p.sourceOrZero(r)
+				lr.mu.Lock()
+				lr.seen[pos]++
+				if lr.seen[pos] > 1 {
+					lr.dups++
+				}
+				lr.mu.Unlock()
+			})
+		}
+	}()
+	return lr
+}
+
+func (p *pipeline) sourceOrZero(r *kgo.Record) srcPos {
+	var pos srcPos
+	for _, h := range r.Headers {
+		switch h.Key {
+		case processor.HeaderSourcePartition:
+			n, _ := strconv.Atoi(string(h.Value))
+			pos.partition = int32(n)
+		case processor.HeaderSourceOffset:
+			pos.offset, _ = strconv.ParseInt(string(h.Value), 10, 64)
+		}
+	}
+	return pos
+}
+
+func (lr *liveReader) finish() (seen, dups int) {
+	lr.stop()
+	<-lr.done
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	return len(lr.seen), lr.dups
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}

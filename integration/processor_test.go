@@ -1,0 +1,254 @@
+package integration
+
+import (
+	"context"
+	"maps"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/event-processor/event-processor/schema"
+)
+
+// TestProcessorMixedEvents: 10,000 events, a tenth of them invalid in every
+// way, on three partitions: each input has exactly one result, valid ones on
+// the output topic and invalid ones on the error topic, each equal to what
+// schema makes of it.
+func TestProcessorMixedEvents(t *testing.T) {
+	p := newPipeline(t, broker, 3, nil)
+	inputs := p.produce(t, mixedEvents(10000, 1))
+	p.start(t, p.config("a"))
+	p.awaitCaughtUp(t, 2*time.Minute)
+
+	outputs, errors := p.checkExactlyOnce(t, inputs, p.readResults(t), schema.DefaultPipelineName)
+	if outputs != 9000 || errors != 1000 {
+		t.Errorf("got %d outputs and %d errors, want 9000 and 1000", outputs, errors)
+	}
+}
+
+// TestProcessorGracefulRestart stops the processor while input is still
+// arriving and some of it is processed, and starts it again with the same
+// transactional id: nothing is lost or duplicated.
+func TestProcessorGracefulRestart(t *testing.T) {
+	p := newPipeline(t, broker, 3, nil)
+	cfg := p.config("a")
+	cfg.MaxRecords = 100
+	events := mixedEvents(8000, 2)
+	inputs := p.produce(t, events[:500])
+	feed := p.feed(t, events[500:], 250, 50*time.Millisecond)
+	first := p.start(t, cfg)
+	p.awaitCommitted(t, 1500, time.Minute)
+	first.stop(t)
+	if feed.finished() {
+		t.Fatal("all input was produced before the stop; the restart is not mid-stream")
+	}
+	p.start(t, cfg)
+	maps.Copy(inputs, feed.wait(t))
+	p.awaitCaughtUp(t, 2*time.Minute)
+	p.checkExactlyOnce(t, inputs, p.readResults(t), schema.DefaultPipelineName)
+}
+
+// TestProcessorGroupChanges runs two instances, adds a third mid-stream and
+// stops one: no input is lost or duplicated, and a read_committed reader
+// watching during the run never sees a record twice (which it would if an
+// aborted transaction's records were visible).
+func TestProcessorGroupChanges(t *testing.T) {
+	p := newPipeline(t, broker, 6, nil)
+	live := p.startLiveReader(t, p.output, p.errored)
+	events := mixedEvents(15000, 3)
+	inputs := p.produce(t, events[:5000])
+	a := p.start(t, p.config("a"))
+	p.start(t, p.config("b"))
+	time.Sleep(time.Second)
+	for pos, v := range p.produce(t, events[5000:10000]) {
+		inputs[pos] = v
+	}
+	p.start(t, p.config("c"))
+	time.Sleep(time.Second)
+	a.stop(t)
+	for pos, v := range p.produce(t, events[10000:]) {
+		inputs[pos] = v
+	}
+	p.awaitCaughtUp(t, 3*time.Minute)
+	p.checkExactlyOnce(t, inputs, p.readResults(t), schema.DefaultPipelineName)
+
+	// The live reader may lag the committed end; give it a moment.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		live.mu.Lock()
+		n := len(live.seen)
+		live.mu.Unlock()
+		if n >= len(inputs) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	seen, dups := live.finish()
+	if dups != 0 {
+		t.Errorf("live read_committed reader saw %d records twice", dups)
+	}
+	if seen != len(inputs) {
+		t.Errorf("live read_committed reader saw results of %d inputs, want %d", seen, len(inputs))
+	}
+}
+
+// TestProcessorOversizedOutput: an event whose output exceeds the output
+// topic's max.message.bytes becomes an error event that fits, and the
+// records around it are processed: no stall, nothing partial.
+func TestProcessorOversizedOutput(t *testing.T) {
+	const topicMax = 64 * 1024
+	maxBytes := "65536"
+	p := newPipeline(t, broker, 1, map[string]*string{"max.message.bytes": &maxBytes})
+	p.limit = topicMax
+	// The error topic keeps the broker default; the processor's limit is
+	// the smaller of the two.
+	big := `{"id":"big","type":"t","timestamp":1733328000000,"data":{"blob":"` + strings.Repeat("x", 200*1024) + `"}}`
+	var events [][]byte
+	for i := range 50 {
+		if i == 25 {
+			events = append(events, []byte(big))
+			continue
+		}
+		events = append(events, mixedEvents(1, uint64(i))[0])
+	}
+	inputs := p.produce(t, events)
+	p.start(t, p.config("a"))
+	p.awaitCaughtUp(t, time.Minute)
+	results := p.readResults(t)
+	p.checkExactlyOnce(t, inputs, results, schema.DefaultPipelineName)
+	found := false
+	for _, r := range results {
+		if string(r.rec.Key) == "big" {
+			found = true
+			if r.topic != p.errored || !strings.Contains(string(r.rec.Value), `"errorType":"`+schema.OutputTooLarge+`"`) {
+				t.Errorf("oversized event: got %s %.200s, want an %s error event", r.topic, r.rec.Value, schema.OutputTooLarge)
+			}
+			if len(r.rec.Value) > topicMax {
+				t.Errorf("oversized event's error event is %d bytes, over the %d limit", len(r.rec.Value), topicMax)
+			}
+		}
+	}
+	if !found {
+		t.Error("no result for the oversized event")
+	}
+}
+
+// TestProcessorStartsBeforeTopics: started before its topics exist, the
+// processor stays unready, then becomes ready once they are created and
+// processes everything.
+func TestProcessorStartsBeforeTopics(t *testing.T) {
+	p := definePipeline(t, broker)
+	cfg := p.config("a")
+	cfg.HTTPAddr = freeAddr(t)
+	p.start(t, cfg)
+	url := "http://" + cfg.HTTPAddr
+
+	time.Sleep(2 * time.Second)
+	if code, body := get(t, url+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz before topics exist = %d %q, want 503", code, body)
+	}
+	if code, _ := get(t, url+"/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz while waiting for topics = %d, want 200", code)
+	}
+	p.createTopics(t, 2, nil)
+	inputs := p.produce(t, mixedEvents(500, 4))
+	awaitStatus(t, url+"/readyz", http.StatusOK, time.Minute)
+	p.awaitCaughtUp(t, time.Minute)
+	p.checkExactlyOnce(t, inputs, p.readResults(t), schema.DefaultPipelineName)
+
+	code, body := get(t, url+"/metrics")
+	if code != http.StatusOK || !strings.Contains(body, `event_processor_records_total{outcome="output"} 450`) ||
+		!strings.Contains(body, `event_processor_records_total{outcome="error"} 50`) {
+		t.Errorf("/metrics = %d, want records_total 450 outputs and 50 errors; got:\n%s", code, grepLines(body, "event_processor_records_total"))
+	}
+}
+
+// TestProcessorBrokerDown: started while the broker is down, the processor
+// waits, becomes ready once the broker is up, and processes everything;
+// then the broker restarts mid-stream and nothing is lost or duplicated.
+func TestProcessorBrokerDown(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	b, err := StartBroker(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Terminate(context.Background()) })
+	p := newPipeline(t, b, 3, nil)
+	events := mixedEvents(6000, 5)
+	inputs := p.produce(t, events[:2000])
+	if err := b.Stop(ctx, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := p.config("a")
+	cfg.HTTPAddr = freeAddr(t)
+	p.start(t, cfg)
+	url := "http://" + cfg.HTTPAddr
+	time.Sleep(3 * time.Second)
+	if code, body := get(t, url+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz with the broker down = %d %q, want 503", code, body)
+	}
+	if code, _ := get(t, url+"/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz with the broker down = %d, want 200 (liveness must not depend on the broker)", code)
+	}
+	if err := b.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	awaitStatus(t, url+"/readyz", http.StatusOK, 2*time.Minute)
+	for pos, v := range p.produce(t, events[2000:4000]) {
+		inputs[pos] = v
+	}
+
+	// A broker restart while records flow.
+	time.Sleep(500 * time.Millisecond)
+	if err := b.Stop(ctx, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for pos, v := range p.produce(t, events[4000:]) {
+		inputs[pos] = v
+	}
+	p.awaitCaughtUp(t, 3*time.Minute)
+	p.checkExactlyOnce(t, inputs, p.readResults(t), schema.DefaultPipelineName)
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func awaitStatus(t *testing.T, url string, want int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		code, body := get(t, url)
+		if code == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s = %d %q after %s, want %d", url, code, body, timeout, want)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func grepLines(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -1,0 +1,250 @@
+package processor
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/event-processor/event-processor/schema"
+	"github.com/event-processor/event-processor/txn"
+)
+
+// Config is the processor's configuration. DefaultConfig holds every default;
+// BindFlags maps each field to a flag with an environment twin; Validate
+// checks the whole, once, at start-up.
+type Config struct {
+	// The original job's five options, with its defaults.
+	Brokers     []string // --kafka-bootstrap-servers, KAFKA_BOOTSTRAP_SERVERS
+	InputTopic  string   // --input-topic, INPUT_TOPIC
+	OutputTopic string   // --output-topic, OUTPUT_TOPIC
+	ErrorTopic  string   // --error-topic, ERROR_TOPIC
+	Group       string   // --consumer-group, CONSUMER_GROUP
+
+	TransactionalID    string        // --transactional-id, TRANSACTIONAL_ID
+	MaxRecords         int           // --txn-max-records, TXN_MAX_RECORDS
+	MaxInterval        time.Duration // --txn-max-interval, TXN_MAX_INTERVAL
+	TransactionTimeout time.Duration // --txn-timeout, TXN_TIMEOUT
+	PipelineName       string        // --pipeline-name, PIPELINE_NAME
+	MaxRecordBytes     int           // --max-record-bytes, MAX_RECORD_BYTES
+	HTTPAddr           string        // --http-addr, HTTP_ADDR
+	LogLevel           string        // --log-level, LOG_LEVEL
+	LogFormat          string        // --log-format, LOG_FORMAT
+	ShutdownTimeout    time.Duration // --shutdown-timeout, SHUTDOWN_TIMEOUT
+}
+
+// DefaultConfig returns the defaults: the original job's for its five
+// options, Kafka Streams' exactly-once timings for the transaction bounds.
+func DefaultConfig() Config {
+	return Config{
+		Brokers:            []string{"my-cluster-kafka-bootstrap.kafka.svc:9092"},
+		InputTopic:         "input-events",
+		OutputTopic:        "output-results",
+		ErrorTopic:         "error-events",
+		Group:              "flink-event-processor",
+		TransactionalID:    defaultTransactionalID(),
+		MaxRecords:         txn.DefaultMaxRecords,
+		MaxInterval:        txn.DefaultMaxInterval,
+		TransactionTimeout: txn.DefaultTransactionTimeout,
+		PipelineName:       schema.DefaultPipelineName,
+		MaxRecordBytes:     schema.DefaultMaxRecordBytes,
+		HTTPAddr:           ":8080",
+		LogLevel:           "info",
+		LogFormat:          "json",
+		ShutdownTimeout:    txn.DefaultShutdownTimeout,
+	}
+}
+
+// defaultTransactionalID is stable per instance: in a StatefulSet the host
+// name is the pod name, so a restarted pod fences its predecessor.
+func defaultTransactionalID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "local"
+	}
+	return "event-processor-" + host
+}
+
+// A Flag is one configuration option: its flag, its environment twin and
+// its usage. Flags lists them all, in the order the help shows them.
+type Flag struct {
+	Name, Env, Usage string
+	value            func(c *Config) flag.Value
+}
+
+// Flags lists every option of `event-processor run`.
+var Flags = []Flag{
+	{"kafka-bootstrap-servers", "KAFKA_BOOTSTRAP_SERVERS", "Kafka bootstrap servers, comma-separated host:port", func(c *Config) flag.Value { return (*listValue)(&c.Brokers) }},
+	{"input-topic", "INPUT_TOPIC", "topic to read events from", func(c *Config) flag.Value { return (*stringValue)(&c.InputTopic) }},
+	{"output-topic", "OUTPUT_TOPIC", "topic for enriched events", func(c *Config) flag.Value { return (*stringValue)(&c.OutputTopic) }},
+	{"error-topic", "ERROR_TOPIC", "topic for error events (unparseable, invalid or oversized input)", func(c *Config) flag.Value { return (*stringValue)(&c.ErrorTopic) }},
+	{"consumer-group", "CONSUMER_GROUP", "consumer group id", func(c *Config) flag.Value { return (*stringValue)(&c.Group) }},
+	{"transactional-id", "TRANSACTIONAL_ID", "transactional id, unique and stable per instance (default event-processor-<hostname>)", func(c *Config) flag.Value { return (*stringValue)(&c.TransactionalID) }},
+	{"txn-max-records", "TXN_MAX_RECORDS", "most input records per transaction", func(c *Config) flag.Value { return (*intValue)(&c.MaxRecords) }},
+	{"txn-max-interval", "TXN_MAX_INTERVAL", "longest a transaction collects records before it commits", func(c *Config) flag.Value { return (*durationValue)(&c.MaxInterval) }},
+	{"txn-timeout", "TXN_TIMEOUT", "transaction timeout: the broker aborts a transaction open longer than this", func(c *Config) flag.Value { return (*durationValue)(&c.TransactionTimeout) }},
+	{"pipeline-name", "PIPELINE_NAME", "written as enrichedData.processing_pipeline", func(c *Config) flag.Value { return (*stringValue)(&c.PipelineName) }},
+	{"max-record-bytes", "MAX_RECORD_BYTES", "largest record produced; lowered to the output and error topics' max.message.bytes", func(c *Config) flag.Value { return (*intValue)(&c.MaxRecordBytes) }},
+	{"http-addr", "HTTP_ADDR", "address for /metrics, /healthz and /readyz; empty disables", func(c *Config) flag.Value { return (*stringValue)(&c.HTTPAddr) }},
+	{"log-level", "LOG_LEVEL", "debug, info, warn or error", func(c *Config) flag.Value { return (*stringValue)(&c.LogLevel) }},
+	{"log-format", "LOG_FORMAT", "json or text", func(c *Config) flag.Value { return (*stringValue)(&c.LogFormat) }},
+	{"shutdown-timeout", "SHUTDOWN_TIMEOUT", "bound on finishing the open transaction and leaving the group on SIGTERM", func(c *Config) flag.Value { return (*durationValue)(&c.ShutdownTimeout) }},
+}
+
+// BindFlags registers every option on fs, with c's current values as
+// defaults. After fs.Parse, call ApplyEnv so that the environment fills
+// what the command line did not set.
+func (c *Config) BindFlags(fs *flag.FlagSet) {
+	for _, f := range Flags {
+		fs.Var(f.value(c), f.Name, f.Usage+" (env "+f.Env+")")
+	}
+}
+
+// ApplyEnv sets every option that was not given on fs's command line from
+// its environment variable, if that is set: flags beat env beat defaults.
+func (c *Config) ApplyEnv(fs *flag.FlagSet, getenv func(string) (string, bool)) error {
+	set := make(map[string]bool)
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, f := range Flags {
+		if set[f.Name] {
+			continue
+		}
+		v, ok := getenv(f.Env)
+		if !ok {
+			continue
+		}
+		if err := f.value(c).Set(v); err != nil {
+			return fmt.Errorf("environment variable %s (twin of --%s): %w", f.Env, f.Name, err)
+		}
+	}
+	return nil
+}
+
+var topicName = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
+
+// Validate reports the first option that cannot work, naming its flag.
+func (c *Config) Validate() error {
+	bad := func(flagName, format string, args ...any) error {
+		return fmt.Errorf("--%s: %s", flagName, fmt.Sprintf(format, args...))
+	}
+	if len(c.Brokers) == 0 {
+		return bad("kafka-bootstrap-servers", "at least one host:port is required")
+	}
+	for _, b := range c.Brokers {
+		host, port, err := splitHostPort(b)
+		if err != nil || host == "" {
+			return bad("kafka-bootstrap-servers", "%q is not host:port", b)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return bad("kafka-bootstrap-servers", "%q has an invalid port", b)
+		}
+	}
+	for _, t := range []struct{ flag, name string }{
+		{"input-topic", c.InputTopic}, {"output-topic", c.OutputTopic}, {"error-topic", c.ErrorTopic},
+	} {
+		if !topicName.MatchString(t.name) || t.name == "." || t.name == ".." {
+			return bad(t.flag, "%q is not a valid Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)", t.name)
+		}
+	}
+	if c.OutputTopic == c.InputTopic {
+		return bad("output-topic", "must differ from --input-topic (%q), or every output would be read again", c.InputTopic)
+	}
+	if c.ErrorTopic == c.InputTopic {
+		return bad("error-topic", "must differ from --input-topic (%q), or every error would be read again", c.InputTopic)
+	}
+	if strings.TrimSpace(c.Group) == "" {
+		return bad("consumer-group", "must not be empty")
+	}
+	if strings.TrimSpace(c.TransactionalID) == "" {
+		return bad("transactional-id", "must not be empty")
+	}
+	if c.MaxRecords < 1 {
+		return bad("txn-max-records", "must be at least 1, got %d", c.MaxRecords)
+	}
+	if c.MaxInterval <= 0 {
+		return bad("txn-max-interval", "must be positive, got %s", c.MaxInterval)
+	}
+	if c.TransactionTimeout <= c.MaxInterval {
+		return bad("txn-timeout", "must exceed --txn-max-interval (%s), got %s", c.MaxInterval, c.TransactionTimeout)
+	}
+	if c.ShutdownTimeout <= 0 {
+		return bad("shutdown-timeout", "must be positive, got %s", c.ShutdownTimeout)
+	}
+	if _, err := schema.New(schema.Options{PipelineName: c.PipelineName, MaxRecordBytes: c.MaxRecordBytes}); err != nil {
+		var oe *schema.OptionError
+		if errors.As(err, &oe) && oe.Field == "MaxRecordBytes" {
+			return bad("max-record-bytes", "%s", oe.Reason)
+		}
+		if errors.As(err, &oe) {
+			return bad("pipeline-name", "%s", oe.Reason)
+		}
+		return err
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return bad("log-level", "%v", err)
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return bad("log-format", "must be json or text, got %q", c.LogFormat)
+	}
+	if c.HTTPAddr != "" {
+		if _, port, err := splitHostPort(c.HTTPAddr); err != nil || port == "" {
+			return bad("http-addr", "%q is not [host]:port", c.HTTPAddr)
+		}
+	}
+	return nil
+}
+
+func splitHostPort(s string) (host, port string, err error) {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return "", "", errors.New("missing port")
+	}
+	return strings.Trim(s[:i], "[]"), s[i+1:], nil
+}
+
+type stringValue string
+
+func (v *stringValue) String() string     { return string(*v) }
+func (v *stringValue) Set(s string) error { *v = stringValue(s); return nil }
+
+type listValue []string
+
+func (v *listValue) String() string { return strings.Join(*v, ",") }
+func (v *listValue) Set(s string) error {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	*v = out
+	return nil
+}
+
+type intValue int
+
+func (v *intValue) String() string { return strconv.Itoa(int(*v)) }
+func (v *intValue) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("%q is not an integer", s)
+	}
+	*v = intValue(n)
+	return nil
+}
+
+type durationValue time.Duration
+
+func (v *durationValue) String() string { return time.Duration(*v).String() }
+func (v *durationValue) Set(s string) error {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration (examples: 100ms, 10s, 1m)", s)
+	}
+	*v = durationValue(d)
+	return nil
+}

@@ -1,0 +1,206 @@
+package processor
+
+import (
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/event-processor/event-processor/txn"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the processor's Prometheus metrics and its txn.Observer. The
+// per-result counters count results of committed transactions only: the
+// transform stages its counts and a commit publishes them, so a batch that
+// aborts and is processed again is counted once.
+type metrics struct {
+	consumed     prometheus.Counter
+	results      *prometheus.CounterVec // outcome=output|error
+	errors       *prometheus.CounterVec // error_type
+	transactions *prometheus.CounterVec // result=committed|aborted|failed
+	commitDur    prometheus.Histogram
+	txnRecords   prometheus.Histogram
+	rebalances   *prometheus.CounterVec // kind=assigned|revoked|lost
+	rebuilds     prometheus.Counter
+	lag          *prometheus.GaugeVec // topic, partition
+	assigned     prometheus.Gauge
+
+	// Staged by the transform, published by a commit; both run on the loop
+	// goroutine.
+	stagedOutputs int
+	stagedErrors  map[string]int
+
+	health *health
+
+	mu         sync.Mutex
+	partitions map[string]map[int32]bool
+}
+
+func newMetrics(reg prometheus.Registerer, h *health) *metrics {
+	const ns = "event_processor"
+	m := &metrics{
+		consumed: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: ns, Name: "records_consumed_total",
+			Help: "Input records polled, including records polled again after an aborted transaction.",
+		}),
+		results: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Name: "records_total",
+			Help: "Input records whose result was committed, by outcome (output or error).",
+		}, []string{"outcome"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Name: "error_events_total",
+			Help: "Committed error events by error type.",
+		}, []string{"error_type"}),
+		transactions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Name: "transactions_total",
+			Help: "Transactions ended, by result: committed, aborted (rebalance or failed produce; input is processed again) or failed (session rebuilt).",
+		}, []string{"result"}),
+		commitDur: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: ns, Name: "commit_duration_seconds",
+			Help:    "Time to end a transaction (flush and EndTxn), whatever its result.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+		}),
+		txnRecords: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: ns, Name: "records_per_transaction",
+			Help:    "Input records per committed transaction.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 9),
+		}),
+		rebalances: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Name: "rebalances_total",
+			Help: "Group rebalance events seen by this instance, by kind: assigned, revoked or lost.",
+		}, []string{"kind"}),
+		rebuilds: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: ns, Name: "session_rebuilds_total",
+			Help: "Transactional sessions closed after an error and built again.",
+		}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: ns, Name: "consumer_lag_records",
+			Help: "Per assigned input partition, the high watermark minus the next offset to consume, as of the last fetch.",
+		}, []string{"topic", "partition"}),
+		assigned: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: ns, Name: "assigned_partitions",
+			Help: "Input partitions currently assigned to this instance.",
+		}),
+		stagedErrors: make(map[string]int),
+		health:       h,
+		partitions:   make(map[string]map[int32]bool),
+	}
+	reg.MustRegister(m.consumed, m.results, m.errors, m.transactions, m.commitDur,
+		m.txnRecords, m.rebalances, m.rebuilds, m.lag, m.assigned)
+	for _, r := range []string{"committed", "aborted", "failed"} {
+		m.transactions.WithLabelValues(r)
+	}
+	for _, o := range []string{"output", "error"} {
+		m.results.WithLabelValues(o)
+	}
+	return m
+}
+
+// staged records one result of the open transaction.
+func (m *metrics) staged(isError bool, errorType string) {
+	if isError {
+		m.stagedErrors[errorType]++
+	} else {
+		m.stagedOutputs++
+	}
+}
+
+func (m *metrics) Consumed(n int) { m.consumed.Add(float64(n)) }
+
+func (m *metrics) TransactionEnded(o txn.Outcome, records int, d time.Duration) {
+	m.transactions.WithLabelValues(o.String()).Inc()
+	m.commitDur.Observe(d.Seconds())
+	if o == txn.Committed {
+		m.txnRecords.Observe(float64(records))
+		m.results.WithLabelValues("output").Add(float64(m.stagedOutputs))
+		for t, n := range m.stagedErrors {
+			m.results.WithLabelValues("error").Add(float64(n))
+			m.errors.WithLabelValues(t).Add(float64(n))
+		}
+	}
+	m.stagedOutputs = 0
+	clear(m.stagedErrors)
+}
+
+func (m *metrics) SessionRebuilt(error) {
+	m.rebuilds.Inc()
+	m.health.setAssigned(false)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.setPartitions(nil, true)
+}
+
+func (m *metrics) Assigned(ps map[string][]int32) {
+	m.rebalances.WithLabelValues("assigned").Inc()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.setPartitions(ps, false)
+	m.health.setAssigned(true)
+}
+
+func (m *metrics) Revoked(ps map[string][]int32, lost bool) {
+	kind := "revoked"
+	if lost {
+		kind = "lost"
+	}
+	m.rebalances.WithLabelValues(kind).Inc()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for t, parts := range ps {
+		for _, p := range parts {
+			delete(m.partitions[t], p)
+			m.lag.DeleteLabelValues(t, strconv.Itoa(int(p)))
+		}
+	}
+	m.assigned.Set(float64(m.count()))
+	if lost {
+		m.health.setAssigned(false)
+	}
+}
+
+// setPartitions adds ps to the assignment, or clears it first when reset.
+func (m *metrics) setPartitions(ps map[string][]int32, reset bool) {
+	if reset {
+		m.partitions = make(map[string]map[int32]bool)
+		m.lag.Reset()
+	}
+	for t, parts := range ps {
+		if m.partitions[t] == nil {
+			m.partitions[t] = make(map[int32]bool)
+		}
+		for _, p := range parts {
+			m.partitions[t][p] = true
+		}
+	}
+	m.assigned.Set(float64(m.count()))
+}
+
+func (m *metrics) count() int {
+	n := 0
+	for _, ps := range m.partitions {
+		n += len(ps)
+	}
+	return n
+}
+
+func (m *metrics) Heartbeat() { m.health.beat() }
+
+func (m *metrics) Lag(topic string, partition int32, lag int64) {
+	m.lag.WithLabelValues(topic, strconv.Itoa(int(partition))).Set(float64(lag))
+}
+
+// health is the state behind /healthz and /readyz.
+type health struct {
+	lastBeat atomic.Int64 // unix nanoseconds of the loop's last iteration
+	assigned atomic.Bool  // joined the group and got an assignment
+	draining atomic.Bool  // shutting down
+	started  atomic.Bool  // the loop is running (topics checked)
+}
+
+func (h *health) beat()               { h.lastBeat.Store(time.Now().UnixNano()) }
+func (h *health) setAssigned(ok bool) { h.assigned.Store(ok) }
+func (h *health) ready() bool         { return h.started.Load() && h.assigned.Load() && !h.draining.Load() }
+func (h *health) sinceBeat() time.Duration {
+	return time.Since(time.Unix(0, h.lastBeat.Load()))
+}

@@ -1,0 +1,308 @@
+// Package processor is the event processor: it wires the event contract
+// (package schema) into the exactly-once loop (package txn). Every input
+// record becomes exactly one record, an enriched event on the output topic
+// or an error event on the error topic, produced in the same Kafka
+// transaction as the input's consumer offset. Each produced record keeps the
+// input's headers and key (the event id when the input has none) and carries
+// provenance headers naming its input. The package also serves Prometheus
+// metrics and health endpoints and holds the configuration.
+package processor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/event-processor/event-processor/schema"
+	"github.com/event-processor/event-processor/txn"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Provenance headers, on every produced record: the input record's topic,
+// partition and offset (decimal), which identify it exactly once.
+const (
+	HeaderSourceTopic     = "source.topic"
+	HeaderSourcePartition = "source.partition"
+	HeaderSourceOffset    = "source.offset"
+)
+
+// recordOverhead is room kept below the record size limit for a record's
+// framing, the provenance headers and a typical key and headers; a record
+// whose key and headers need more gets a smaller event budget (see
+// transform).
+const recordOverhead = 4096
+
+// Processor runs the event processor. Build it with New and run it once with
+// Run.
+type Processor struct {
+	cfg     Config
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	health  *health
+	metrics *metrics
+	opts    []kgo.Opt
+
+	// Set by Run once the topics are known.
+	limit int // the record size limit: --max-record-bytes lowered to the topics' max.message.bytes
+	tf    *schema.Transformer
+	now   func() time.Time
+}
+
+// Option adjusts a Processor beyond its Config.
+type Option func(*Processor)
+
+// WithClientOpts adds kgo options to every client the processor makes (TLS,
+// SASL, tests).
+func WithClientOpts(opts ...kgo.Opt) Option {
+	return func(p *Processor) { p.opts = append(p.opts, opts...) }
+}
+
+// WithClock replaces the processing clock (tests, the dry run).
+func WithClock(now func() time.Time) Option {
+	return func(p *Processor) { p.now = now }
+}
+
+// New validates cfg and returns a Processor that logs to log.
+func New(cfg Config, log *slog.Logger, opts ...Option) (*Processor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	p := &Processor{cfg: cfg, log: log, reg: prometheus.NewRegistry(), health: &health{}, now: time.Now}
+	p.health.beat()
+	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	p.metrics = newMetrics(p.reg, p.health)
+	for _, o := range opts {
+		o(p)
+	}
+	return p, nil
+}
+
+// Handler serves /metrics, /healthz and /readyz.
+//
+// /healthz is 200 while the loop is alive (it iterates at least every
+// second, and waits for topics or brokers without blocking), and 503 if it
+// has not for a while: liveness never depends on the broker. /readyz is 200
+// once the topics exist and the instance has a partition assignment, and 503
+// before that, while the group is lost and while draining on shutdown.
+func (p *Processor) Handler() http.Handler {
+	stall := 3*p.cfg.TransactionTimeout + 30*time.Second
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{Registry: p.reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if since := p.health.sinceBeat(); since > stall {
+			http.Error(w, fmt.Sprintf("loop has not iterated for %s", since.Round(time.Second)), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case p.health.draining.Load():
+			http.Error(w, "draining", http.StatusServiceUnavailable)
+		case !p.health.started.Load():
+			http.Error(w, "waiting for the broker and topics", http.StatusServiceUnavailable)
+		case !p.health.assigned.Load():
+			http.Error(w, "waiting for a partition assignment", http.StatusServiceUnavailable)
+		default:
+			fmt.Fprintln(w, "ready")
+		}
+	})
+	return mux
+}
+
+// Run serves HTTP (when --http-addr is set), waits until the broker answers
+// and the three topics exist, then processes input until ctx is cancelled.
+// It then drains: readiness turns false, the open transaction commits (or
+// aborts), the instance leaves the group, and Run returns nil. Broker
+// trouble never ends Run; it is logged and retried.
+func (p *Processor) Run(ctx context.Context) error {
+	if p.cfg.HTTPAddr != "" {
+		ln, err := net.Listen("tcp", p.cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("--http-addr: listening on %s: %w", p.cfg.HTTPAddr, err)
+		}
+		srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			srv.Shutdown(sctx)
+		}()
+		p.log.Info("serving metrics and health", "addr", ln.Addr().String())
+	}
+	go func() {
+		<-ctx.Done()
+		p.health.draining.Store(true)
+	}()
+
+	limit, err := p.awaitTopics(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	p.limit = limit
+	if p.tf, err = schema.New(schema.Options{PipelineName: p.cfg.PipelineName, MaxRecordBytes: limit - recordOverhead}); err != nil {
+		return fmt.Errorf("--max-record-bytes: the record limit %d leaves too little room for events: %w", limit, err)
+	}
+
+	loop, err := txn.New(txn.Config{
+		Brokers:            p.cfg.Brokers,
+		Group:              p.cfg.Group,
+		Topics:             []string{p.cfg.InputTopic},
+		TransactionalID:    p.cfg.TransactionalID,
+		MaxRecords:         p.cfg.MaxRecords,
+		MaxInterval:        p.cfg.MaxInterval,
+		TransactionTimeout: p.cfg.TransactionTimeout,
+		ShutdownTimeout:    p.cfg.ShutdownTimeout,
+		Logger:             p.log,
+		Observer:           p.metrics,
+		ClientOpts:         append([]kgo.Opt{kgo.ProducerBatchMaxBytes(int32(limit))}, p.opts...),
+	}, p.transform)
+	if err != nil {
+		return err
+	}
+	p.health.started.Store(true)
+	p.log.Info("processing",
+		"input_topic", p.cfg.InputTopic, "output_topic", p.cfg.OutputTopic, "error_topic", p.cfg.ErrorTopic,
+		"group", p.cfg.Group, "transactional_id", p.cfg.TransactionalID, "record_limit_bytes", limit)
+	err = loop.Run(ctx)
+	p.log.Info("stopped", "error", err)
+	return err
+}
+
+// awaitTopics waits, with backoff, until the broker answers and the input,
+// output and error topics exist, and returns the record size limit: the
+// configured maximum lowered to the output and error topics'
+// max.message.bytes. The processor never creates topics.
+func (p *Processor) awaitTopics(ctx context.Context) (int, error) {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(p.cfg.Brokers...), kgo.WithLogger(nil)}, p.opts...)...)
+	if err != nil {
+		return 0, fmt.Errorf("creating kafka client: %w", err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	topics := []string{p.cfg.InputTopic, p.cfg.OutputTopic, p.cfg.ErrorTopic}
+	backoff := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		p.health.beat()
+		limit, err := p.topicLimit(ctx, adm, topics)
+		if err == nil {
+			return limit, nil
+		}
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		level := slog.LevelWarn
+		if attempt > 1 && attempt%10 != 0 {
+			level = slog.LevelDebug // say it once, then every tenth attempt
+		}
+		p.log.Log(ctx, level, "not ready: retrying", "error", err, "attempt", attempt, "retry_in", backoff.String())
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+func (p *Processor) topicLimit(ctx context.Context, adm *kadm.Client, topics []string) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	configs, err := adm.DescribeTopicConfigs(ctx, topics...)
+	if err != nil {
+		return 0, fmt.Errorf("cannot reach the Kafka brokers %v (check --kafka-bootstrap-servers and the network): %w", p.cfg.Brokers, err)
+	}
+	limit := p.cfg.MaxRecordBytes
+	for _, rc := range configs {
+		if errors.Is(rc.Err, kerr.UnknownTopicOrPartition) {
+			return 0, fmt.Errorf("topic %q does not exist: create it (the processor never creates topics)", rc.Name)
+		}
+		if rc.Err != nil {
+			return 0, fmt.Errorf("describing topic %q: %w", rc.Name, rc.Err)
+		}
+		if rc.Name == p.cfg.InputTopic {
+			continue
+		}
+		for _, c := range rc.Configs {
+			if c.Key != "max.message.bytes" || c.Value == nil {
+				continue
+			}
+			if n, err := strconv.Atoi(*c.Value); err == nil && n < limit {
+				limit = n
+			}
+		}
+	}
+	if limit < schema.MinMaxRecordBytes+recordOverhead {
+		return 0, fmt.Errorf("record size limit %d bytes (--max-record-bytes or the output and error topics' max.message.bytes) is below the minimum %d",
+			limit, schema.MinMaxRecordBytes+recordOverhead)
+	}
+	return limit, nil
+}
+
+// transform is the per-record function the loop runs: one input record in,
+// one output or error record out.
+func (p *Processor) transform(in *kgo.Record, out []*kgo.Record) []*kgo.Record {
+	src := schema.Source{Topic: in.Topic, Partition: in.Partition, Offset: in.Offset, Known: true}
+	keep := 0 // bytes of the input's key and headers carried over
+	keep += len(in.Key)
+	for _, h := range in.Headers {
+		keep += len(h.Key) + len(h.Value) + 8
+	}
+	tf, carry := p.tf, true
+	if keep > recordOverhead-512 {
+		// The key and headers need more than the reserved room: shrink the
+		// event's budget, or, where they would leave too little, drop them
+		// (the provenance headers still identify the input).
+		budget := p.limit - 512 - keep
+		if budget >= schema.MinMaxRecordBytes {
+			tf, _ = schema.New(schema.Options{PipelineName: p.cfg.PipelineName, MaxRecordBytes: budget})
+		} else {
+			carry = false
+		}
+	}
+	res := tf.Transform(nil, in.Value, src, p.now())
+
+	r := &kgo.Record{Topic: p.cfg.OutputTopic, Value: res.Value}
+	if res.IsError {
+		r.Topic = p.cfg.ErrorTopic
+	}
+	p.metrics.staged(res.IsError, res.ErrorType)
+	switch {
+	case carry && len(in.Key) > 0:
+		r.Key = in.Key
+	case len(res.ID) > 0 && len(res.ID) < recordOverhead-512:
+		r.Key = res.ID
+	}
+	r.Headers = make([]kgo.RecordHeader, 0, len(in.Headers)+3)
+	if carry {
+		for _, h := range in.Headers {
+			switch h.Key {
+			case HeaderSourceTopic, HeaderSourcePartition, HeaderSourceOffset:
+				continue // replaced below, so each record names one input
+			}
+			r.Headers = append(r.Headers, h)
+		}
+	}
+	r.Headers = append(r.Headers,
+		kgo.RecordHeader{Key: HeaderSourceTopic, Value: []byte(in.Topic)},
+		kgo.RecordHeader{Key: HeaderSourcePartition, Value: strconv.AppendInt(nil, int64(in.Partition), 10)},
+		kgo.RecordHeader{Key: HeaderSourceOffset, Value: strconv.AppendInt(nil, in.Offset, 10)},
+	)
+	return append(out, r)
+}
