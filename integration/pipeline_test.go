@@ -382,9 +382,9 @@ func mixedEvents(n int, seed uint64) [][]byte {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	invalid := [][]byte{
 		[]byte("this is not valid JSON"),
-		nil,                           // tombstone
-		[]byte("   "),                 // whitespace only
-		[]byte("\xff\xfe{\"id\":1}"),  // not UTF-8
+		nil,                          // tombstone
+		[]byte("   "),                // whitespace only
+		[]byte("\xff\xfe{\"id\":1}"), // not UTF-8
 		[]byte(`{"id":"a","type":"t","timestamp":1} trailing`),
 		[]byte(`[1,2,3]`),
 		[]byte(`"just a string"`),

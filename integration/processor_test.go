@@ -2,8 +2,8 @@ package integration
 
 import (
 	"context"
-	"maps"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
