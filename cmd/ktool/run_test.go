@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// ktool runs the command in process and returns its output and exit status.
+func ktool(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = runContext(t.Context(), args, strings.NewReader(stdin), &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+func TestUsageErrors(t *testing.T) {
+	// None of these reaches a broker: the address is never dialled.
+	b := []string{"--brokers", "127.0.0.1:1"}
+	tests := []struct {
+		name string
+		args []string
+		want []string // substrings of stderr
+	}{
+		{"no command", nil, []string{"missing command", "usage: ktool"}},
+		{"unknown command", []string{"prodcue"}, []string{`unknown command "prodcue"`}},
+		{"unknown top flag", []string{"--nope", "topics", "list"}, []string{"flag provided but not defined: -nope"}},
+		{"produce no topic", append([]string{"produce"}, b...), []string{"ktool produce: missing TOPIC", "usage: ktool produce TOPIC VALUE", "ktool produce -h"}},
+		{"produce no value", append([]string{"produce", "t"}, b...), []string{"missing VALUE: give a value, - to read it from stdin, or --file FILE"}},
+		{"produce value and file", append([]string{"produce", "t", "v", "--file", "x.json"}, b...), []string{"either VALUE or --file, not both"}},
+		{"produce too many", append([]string{"produce", "t", "a", "b"}, b...), []string{"too many arguments (3); quote a VALUE"}},
+		{"produce raw without file", append([]string{"produce", "t", "v", "--raw"}, b...), []string{"--raw only applies to --file"}},
+		{"produce bad header", append([]string{"produce", "t", "v", "--header", "novalue"}, b...), []string{`invalid value "novalue" for flag -header: want KEY=VALUE`}},
+		{"produce unknown flag", append([]string{"produce", "t", "v", "--partition", "1"}, b...), []string{"flag provided but not defined: -partition"}},
+		{"consume no topic", append([]string{"consume"}, b...), []string{"ktool consume: missing TOPIC"}},
+		{"consume two topics", append([]string{"consume", "a", "b"}, b...), []string{"consume reads one topic"}},
+		{"consume bad offset", append([]string{"consume", "t", "--offset", "middle"}, b...), []string{`--offset must be beginning, end, N`, `got "middle"`}},
+		{"consume bad isolation", append([]string{"consume", "t", "--isolation", "committed"}, b...), []string{`--isolation must be read_committed or read_uncommitted, got "committed"`}},
+		{"consume bad format", append([]string{"consume", "t", "--format", "yaml"}, b...), []string{`--format must be pretty, json or value, got "yaml"`}},
+		{"consume negative max", append([]string{"consume", "t", "--max", "-1"}, b...), []string{"--max must be 0 (no limit) or more"}},
+		{"consume bad max", append([]string{"consume", "t", "--max", "ten"}, b...), []string{`invalid value "ten" for flag -max`}},
+		{"consume negative timeout", append([]string{"consume", "t", "--timeout", "-1s"}, b...), []string{"--timeout must be 0"}},
+		{"consume bad timeout", append([]string{"consume", "t", "--timeout", "5"}, b...), []string{`invalid value "5" for flag -timeout`}},
+		{"topics alone", []string{"topics"}, []string{"the subcommand comes first: list, create or describe"}},
+		{"topics unknown", []string{"topics", "delete", "x"}, []string{`unknown subcommand "delete"`}},
+		{"topics list args", append([]string{"topics", "list", "x"}, b...), []string{"topics list takes no arguments"}},
+		{"topics create no topic", append([]string{"topics", "create"}, b...), []string{"ktool topics create: missing TOPIC"}},
+		{"topics create zero partitions", append([]string{"topics", "create", "x", "--partitions", "0"}, b...), []string{"--partitions must be 1 or more, got 0"}},
+		{"topics create bad rf", append([]string{"topics", "create", "x", "--replication-factor", "-3"}, b...), []string{"--replication-factor must be 1 or more, got -3"}},
+		{"topics create bad config", append([]string{"topics", "create", "x", "--config", "retention.ms"}, b...), []string{`for flag -config: want KEY=VALUE, got "retention.ms"`}},
+		{"topics describe no topic", append([]string{"topics", "describe"}, b...), []string{"ktool topics describe: missing TOPIC"}},
+		{"lag no group", append([]string{"lag"}, b...), []string{"ktool lag: missing GROUP"}},
+		{"lag two groups", append([]string{"lag", "a", "b"}, b...), []string{"lag shows one group"}},
+		{"zero connect timeout", []string{"topics", "list", "--connect-timeout", "0s"}, []string{"--connect-timeout must be more than 0"}},
+		{"help unknown", []string{"help", "nope"}, []string{`unknown command "nope"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := ktool(t, "", tt.args...)
+			if code != exitUsage {
+				t.Errorf("exit status %d, want %d; stderr:\n%s", code, exitUsage, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr does not say %q:\n%s", w, stderr)
+				}
+			}
+			if stdout != "" {
+				t.Errorf("stdout should be empty on a usage error, got:\n%s", stdout)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"-h"}, []string{"usage: ktool", "topics describe", "KAFKA_BOOTSTRAP_SERVERS"}},
+		{[]string{"help"}, []string{"usage: ktool"}},
+		{[]string{"help", "consume"}, []string{"usage: ktool consume TOPIC", "--isolation level", "(default read_committed)", "(default 5s)"}},
+		{[]string{"produce", "-h"}, []string{"--file file", "--key key", "--header KEY=VALUE", "--raw"}},
+		{[]string{"consume", "t", "--help"}, []string{"--offset where", "--group group"}},
+		{[]string{"topics", "-h"}, []string{"ktool topics create TOPIC..."}},
+		{[]string{"help", "topics"}, []string{"ktool topics describe TOPIC..."}},
+		{[]string{"topics", "create", "-h"}, []string{"--partitions partitions", "--config KEY=VALUE", "--if-not-exists"}},
+		{[]string{"topics", "describe", "-h"}, []string{"--all-configs"}},
+		{[]string{"topics", "list", "-h"}, []string{"--internal"}},
+		{[]string{"help", "lag"}, []string{"usage: ktool lag GROUP", "--brokers addresses"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			stdout, stderr, code := ktool(t, "", tt.args...)
+			if code != exitOK {
+				t.Errorf("exit status %d, want 0; stderr:\n%s", code, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("help does not say %q:\n%s", w, stdout)
+				}
+			}
+		})
+	}
+}
+
+func TestParseInterleaved(t *testing.T) {
+	tests := []struct {
+		args    []string
+		wantPos []string
+		wantKey string
+		wantMax int
+	}{
+		{[]string{"topic", "value"}, []string{"topic", "value"}, "", 0},
+		{[]string{"topic", "--key", "k", "value"}, []string{"topic", "value"}, "k", 0},
+		{[]string{"--max", "3", "topic", "--key=k"}, []string{"topic"}, "k", 3},
+		{[]string{"topic", "-"}, []string{"topic", "-"}, "", 0},
+		{[]string{"topic", "--", "--key", "-x"}, []string{"topic", "--key", "-x"}, "", 0},
+		{[]string{"--key", "-starts-with-dash", "t"}, []string{"t"}, "-starts-with-dash", 0},
+		{nil, nil, "", 0},
+	}
+	for _, tt := range tests {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		key := fs.String("key", "", "")
+		maxN := fs.Int("max", 0, "")
+		pos, err := parseInterleaved(fs, tt.args)
+		if err != nil {
+			t.Errorf("%q: %v", tt.args, err)
+			continue
+		}
+		if !slices.Equal(pos, tt.wantPos) || *key != tt.wantKey || *maxN != tt.wantMax {
+			t.Errorf("%q: got positional %q key %q max %d, want %q %q %d", tt.args, pos, *key, *maxN, tt.wantPos, tt.wantKey, tt.wantMax)
+		}
+	}
+}
+
+func TestBrokersPrecedence(t *testing.T) {
+	t.Setenv(envBrokers, "")
+	e := &env{}
+	if got := e.seeds(); !slices.Equal(got, []string{"localhost:9092"}) {
+		t.Errorf("default: %q", got)
+	}
+	t.Setenv(envBrokers, "10.0.0.1:9092, 10.0.0.2:9092")
+	if got := e.seeds(); !slices.Equal(got, []string{"10.0.0.1:9092", "10.0.0.2:9092"}) {
+		t.Errorf("env: %q", got)
+	}
+	e.brokers = "127.0.0.1:19092"
+	if got := e.seeds(); !slices.Equal(got, []string{"127.0.0.1:19092"}) {
+		t.Errorf("flag over env: %q", got)
+	}
+}
+
+// TestCommonFlagsAnywhere checks --brokers is honoured before the command
+// and after it, by where the unreachable-broker message says it dialled.
+func TestCommonFlagsAnywhere(t *testing.T) {
+	t.Setenv(envBrokers, "127.0.0.1:2")
+	for _, args := range [][]string{
+		{"--brokers", "127.0.0.1:1", "topics", "list"},
+		{"topics", "list", "--brokers", "127.0.0.1:1"},
+		{"--brokers=127.0.0.1:3", "lag", "g", "--brokers", "127.0.0.1:1"},
+	} {
+		_, stderr, code := ktool(t, "", args...)
+		if code != exitRuntime || !strings.Contains(stderr, "cannot reach Kafka at 127.0.0.1:1 ") {
+			t.Errorf("%q: exit %d, stderr %s", args, code, stderr)
+		}
+	}
+	_, stderr, _ := ktool(t, "", "topics", "list")
+	if !strings.Contains(stderr, "cannot reach Kafka at 127.0.0.1:2 ") {
+		t.Errorf("env not used: %s", stderr)
+	}
+}
+
+func TestParseOffset(t *testing.T) {
+	for _, s := range []string{"beginning", "start", "earliest", "end", "latest", "0", "42", "-10"} {
+		if _, err := parseOffset(s); err != nil {
+			t.Errorf("%q: %v", s, err)
+		}
+	}
+	for _, s := range []string{"", "begin", "1.5", "ten", "+-1"} {
+		if _, err := parseOffset(s); err == nil {
+			t.Errorf("%q: no error", s)
+		}
+	}
+}
+
+func TestUnreachableIsBounded(t *testing.T) {
+	start := time.Now()
+	_, stderr, code := ktool(t, "", "produce", "t", "v", "--brokers", "127.0.0.1:1", "--connect-timeout", "2s")
+	if code != exitRuntime {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, w := range []string{"cannot reach Kafka at 127.0.0.1:1 within 2s", "check that a broker is running", "KAFKA_BOOTSTRAP_SERVERS"} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr does not say %q: %s", w, stderr)
+		}
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s to give up", d)
+	}
+}
