@@ -1,7 +1,689 @@
 package main
 
-import "io"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
 
+	"github.com/event-processor/event-processor/examples"
+	"github.com/event-processor/event-processor/processor"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+const demoUsage = `usage: event-processor demo [flags]
+
+Runs the event processor on an embedded, in-process Kafka-compatible broker
+(franz-go's kfake), so you can see it work without a cluster. It creates the
+input, output and error topics, produces the sample events (built in; the same
+file as examples/sample-events.json) and invalid messages of every kind,
+processes them with the same code as "event-processor run", exactly once, then
+reads the output and error topics under read_committed and prints the events
+and a summary.
+
+The embedded broker is an in-process stand-in for trying things out; it keeps
+nothing when the command exits. Production needs a real Kafka cluster.
+
+Exit status: 0 ok, 1 the demo failed (or --file cannot be read), 2 bad flags.
+
+Flags:
+`
+
+// demoTransactionalID is the demo's transactional id: a fixed one, since the
+// broker lives only as long as the command.
+const demoTransactionalID = "event-processor-demo"
+
+// demoPrintAll is the number of results up to which the demo prints every
+// one; above it, it prints the first demoPrintFew of each topic.
+const (
+	demoPrintAll = 50
+	demoPrintFew = 5
+)
+
+// demoCommand implements "event-processor demo".
 func demoCommand(args []string, stdout, stderr io.Writer) int {
-	panic("not implemented")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runDemo(ctx, args, stdout, stderr, nil)
+}
+
+// demoInput is one record the demo produces to the input topic.
+type demoInput struct {
+	key, value []byte
+	label      string // what an invalid message is, for the listing; "" for events
+	valid      bool   // expected to become an output event
+	partition  int32  // where it was written, set once produced
+	offset     int64
+}
+
+// runDemo is the demo. Cancelling ctx stops it (SIGINT and SIGTERM do, via
+// demoCommand); with --serve, that is the only way it ends. serving, when
+// not nil, is called with the bootstrap address once the demo is serving
+// (tests use it in place of a person reading the output).
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, serving func(addr string)) int {
+	fs := flag.NewFlagSet("event-processor demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), demoUsage)
+		fs.PrintDefaults()
+	}
+	cfg := processor.DefaultConfig()
+	var (
+		events     = fs.Int("events", 0, "also produce this many generated events, to show throughput")
+		serve      = fs.Bool("serve", false, "keep the broker and the processor running after the demo, until Ctrl-C, for ktool")
+		partitions = fs.Int("partitions", 3, "partitions of each of the three topics")
+		file       = fs.String("file", "", "produce the events of this file instead of the built-in samples (a JSON array, or one JSON value per line)")
+	)
+	fs.StringVar(&cfg.PipelineName, "pipeline-name", cfg.PipelineName, "written as enrichedData.processing_pipeline")
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", "", "serve /metrics, /healthz and /readyz on this address, e.g. :8080 (default none)")
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(stderr, "event-processor demo: "+format+"\n", a...)
+		return code
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2 // the flag package has printed the error and the usage
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fail(2, "unexpected argument %q (options are flags, e.g. --events 1000)", fs.Arg(0))
+	case *events < 0:
+		return fail(2, "--events: must be 0 or more, got %d", *events)
+	case *events > 10_000_000:
+		return fail(2, "--events: at most 10000000 (the embedded broker keeps everything in memory), got %d", *events)
+	case *partitions < 1 || *partitions > 1000:
+		return fail(2, "--partitions: must be between 1 and 1000, got %d", *partitions)
+	}
+	cfg.TransactionalID = demoTransactionalID
+	cfg.LogLevel, cfg.LogFormat = "warn", "text" // keep the demo's output readable
+	if err := cfg.Validate(); err != nil {
+		return fail(2, "%v", err)
+	}
+
+	samples, source := examples.SampleEvents, "built-in examples/sample-events.json"
+	if *file != "" {
+		b, err := os.ReadFile(*file)
+		if err != nil {
+			return fail(1, "reading --file: %v", err)
+		}
+		samples, source = b, *file
+	}
+	inputs, err := demoSamples(samples)
+	if err != nil {
+		return fail(1, "--file %s: %v", source, err)
+	}
+	nSamples := len(inputs)
+	inputs = append(inputs, demoInvalid(cfg.MaxRecordBytes)...)
+	nInvalid := len(inputs) - nSamples
+	inputs = append(inputs, demoGenerated(*events)...)
+
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1),
+		kfake.SeedTopics(int32(*partitions), cfg.InputTopic, cfg.OutputTopic, cfg.ErrorTopic))
+	if err != nil {
+		return fail(1, "starting the embedded broker: %v", err)
+	}
+	defer cluster.Close()
+	addr := cluster.ListenAddrs()[0]
+	cfg.Brokers = []string{addr}
+
+	fmt.Fprintf(stdout, `event-processor demo
+
+  NOTE: the broker here is franz-go's kfake, an in-process stand-in for Kafka
+  that lives and dies with this command. It is for trying the processor out;
+  production needs a real Kafka cluster (event-processor run --help).
+
+broker        %s (embedded kfake, 1 broker, in memory)
+topics        %s -> %s, %s (%d partitions each)
+processor     group %s, transactional id %s, read_committed, exactly once
+`, addr, cfg.InputTopic, cfg.OutputTopic, cfg.ErrorTopic, *partitions, cfg.Group, cfg.TransactionalID)
+	if cfg.HTTPAddr != "" {
+		fmt.Fprintf(stdout, "metrics       http://%s/metrics (also /healthz, /readyz)\n", demoHTTPHost(cfg.HTTPAddr))
+	}
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.WithLogger(nil))
+	if err != nil {
+		return fail(1, "creating the demo's client: %v", err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+
+	produceStart := time.Now()
+	end, err := demoProduce(ctx, cl, cfg.InputTopic, inputs)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fail(1, "interrupted")
+		}
+		return fail(1, "producing the input: %v", err)
+	}
+	fmt.Fprintf(stdout, "input         %d records: %d events from the %s, %d invalid messages",
+		len(inputs), nSamples, source, nInvalid)
+	if *events > 0 {
+		fmt.Fprintf(stdout, ", %d generated events", *events)
+	}
+	fmt.Fprintf(stdout, " (produced in %s)\n", time.Since(produceStart).Round(time.Millisecond))
+
+	log, err := processor.NewLogger(cfg, stderr)
+	if err != nil {
+		return fail(2, "%v", err)
+	}
+	p, err := processor.New(cfg, log)
+	if err != nil {
+		return fail(2, "%v", err)
+	}
+	pctx, stopProcessor := context.WithCancel(ctx)
+	defer stopProcessor()
+	runErr := make(chan error, 1)
+	started := time.Now()
+	go func() { runErr <- p.Run(pctx) }()
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		stopProcessor()
+		return <-runErr
+	}
+	defer stop()
+
+	timeout := 30*time.Second + time.Duration(len(inputs))*2*time.Millisecond
+	firstPoll, done, err := demoAwait(ctx, adm, p.Gatherer(), cfg.Group, cfg.InputTopic, end, runErr, timeout)
+	if err != nil {
+		stopped = stopped || errors.Is(err, errProcessorStopped)
+		if ctx.Err() != nil {
+			return fail(1, "interrupted")
+		}
+		return fail(1, "%v", err)
+	}
+	if !*serve {
+		// Graceful stop, as on SIGTERM: the results are committed already,
+		// and they are read below from the broker alone.
+		if err := stop(); err != nil {
+			return fail(1, "the processor stopped with an error: %v", err)
+		}
+	}
+
+	results, err := demoRead(ctx, addr, []string{cfg.OutputTopic, cfg.ErrorTopic}, len(inputs), timeout)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fail(1, "interrupted")
+		}
+		return fail(1, "reading the results: %v", err)
+	}
+	txns := demoCounter(p.Gatherer(), "event_processor_transactions_total", "result")
+	sum := demoSummarize(inputs, results, cfg.OutputTopic, cfg.InputTopic)
+	demoPrint(stdout, inputs, sum, cfg.OutputTopic, cfg.ErrorTopic)
+	fmt.Fprintf(stdout, `
+summary
+  inputs        %d (%d valid, %d invalid)
+  outputs       %d on %s
+  errors        %d on %s: %s
+  exactly once  %s
+  transactions  %d committed, %d aborted, %d failed
+  throughput    %s
+`,
+		len(inputs), sum.wantOutputs, len(inputs)-sum.wantOutputs,
+		len(sum.outputs), cfg.OutputTopic,
+		len(sum.errors), cfg.ErrorTopic, demoErrorTypes(sum.errorTypes),
+		sum.exactlyOnce(len(inputs)),
+		int(txns["committed"]), int(txns["aborted"]), int(txns["failed"]),
+		demoThroughput(len(inputs), started, firstPoll, done))
+	if !sum.ok(len(inputs)) {
+		return fail(1, "the results do not match the input one for one (see the summary)")
+	}
+
+	if !*serve {
+		return 0
+	}
+	fmt.Fprintf(stdout, `
+serving       the embedded broker and the processor keep running; Ctrl-C stops them.
+  bootstrap   %[1]s   (in-process stand-in for Kafka; its data is gone on exit)
+  try, from another terminal in the repository:
+    go run ./cmd/ktool --brokers %[1]s produce %[2]s '{"id":"try-1","type":"user-action","timestamp":1733328000000,"data":{"action":"click","userId":42}}'
+    go run ./cmd/ktool --brokers %[1]s produce %[2]s 'this is not valid JSON'
+    go run ./cmd/ktool --brokers %[1]s consume %[3]s --offset beginning
+    go run ./cmd/ktool --brokers %[1]s consume %[4]s --offset beginning
+    go run ./cmd/ktool --brokers %[1]s lag %[5]s
+`, addr, cfg.InputTopic, cfg.OutputTopic, cfg.ErrorTopic, cfg.Group)
+	if serving != nil {
+		serving(addr)
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-runErr:
+		stopped = true
+		return fail(1, "the processor stopped: %v", err)
+	}
+	fmt.Fprintln(stdout, "\nstopping: finishing the open transaction and leaving the group")
+	if err := stop(); err != nil {
+		return fail(1, "the processor stopped with an error: %v", err)
+	}
+	fmt.Fprintln(stdout, "stopped")
+	return 0
+}
+
+// demoHTTPHost makes ":8080" into "localhost:8080" for a printed URL.
+func demoHTTPHost(addr string) string {
+	if strings.HasPrefix(addr, ":") {
+		return "localhost" + addr
+	}
+	return addr
+}
+
+// demoSamples turns a samples file into input records: one per element of a
+// JSON array (with insignificant whitespace removed), or else one per
+// non-blank line, each of which must be JSON. The events are keyed by id,
+// as a typical producer would key them.
+func demoSamples(b []byte) ([]demoInput, error) {
+	b = bytes.TrimPrefix(b, []byte{0xEF, 0xBB, 0xBF})
+	var values [][]byte
+	if trimmed := bytes.TrimSpace(b); len(trimmed) > 0 && trimmed[0] == '[' {
+		var elems []json.RawMessage
+		if err := json.Unmarshal(trimmed, &elems); err != nil {
+			return nil, fmt.Errorf("not a valid JSON array: %w", err)
+		}
+		for _, e := range elems {
+			var buf bytes.Buffer
+			json.Compact(&buf, e) // cannot fail on decoded JSON
+			values = append(values, buf.Bytes())
+		}
+	} else {
+		for i, line := range bytes.Split(b, []byte("\n")) {
+			line = bytes.TrimSpace(line)
+			if len(line) == 0 {
+				continue
+			}
+			if !json.Valid(line) {
+				return nil, fmt.Errorf("line %d is not JSON: a file is one JSON array, or one JSON value per line", i+1)
+			}
+			values = append(values, line)
+		}
+	}
+	if len(values) == 0 {
+		return nil, errors.New("no events in the file (it is empty, blank, or an empty JSON array)")
+	}
+	inputs := make([]demoInput, len(values))
+	for i, v := range values {
+		var ev struct {
+			ID any `json:"id"`
+		}
+		json.Unmarshal(v, &ev) // a value that is not an event simply has no key
+		inputs[i] = demoInput{value: v, valid: true}
+		if id, ok := ev.ID.(string); ok && id != "" {
+			inputs[i].key = []byte(id)
+		}
+	}
+	return inputs, nil
+}
+
+// demoInvalid returns messages the processor turns into error events, a few
+// of each kind (see docs/schema.md). maxRecordBytes is the processor's
+// record limit: one valid event is made just too large for it.
+func demoInvalid(maxRecordBytes int) []demoInput {
+	big := `{"id":"evt-big","type":"upload","timestamp":1733328000000,"data":{"blob":"` +
+		strings.Repeat("x", maxRecordBytes-2048) + `"}}`
+	msgs := []struct{ label, value string }{
+		{"not JSON", "this is not valid JSON"},
+		{"cut-off JSON", `{"id":"evt-bad-1","type":"click","timestamp":1733328000000`},
+		{"empty (tombstone)", ""},
+		{"not UTF-8", "\xff\xfe\x00h\x00i"},
+		{"not an object", `[1,2,3]`},
+		{"no id", `{"type":"click","timestamp":1733328000000,"data":{"userId":42}}`},
+		{"string timestamp", `{"id":"evt-bad-2","type":"click","timestamp":"2024-12-04T16:00:00Z"}`},
+		{"data is an array", `{"id":"evt-bad-3","type":"click","timestamp":1733328000000,"data":[1,2]}`},
+		{"repeated key in data", `{"id":"evt-bad-4","type":"click","timestamp":1733328000000,"data":{"userId":1,"userId":2}}`},
+		{"output too large", big},
+	}
+	out := make([]demoInput, len(msgs))
+	for i, m := range msgs {
+		out[i] = demoInput{value: []byte(m.value), label: m.label}
+	}
+	return out
+}
+
+// demoGenerated returns n valid events of the sample types, keyed by id.
+func demoGenerated(n int) []demoInput {
+	types := []string{"user-action", "page-view", "add-to-cart", "purchase", "search"}
+	actions := []string{"click", "scroll", "hover", "submit"}
+	out := make([]demoInput, n)
+	for i := range n {
+		id := fmt.Sprintf("gen-%07d", i+1)
+		v := make([]byte, 0, 200)
+		v = fmt.Appendf(v, `{"id":%q,"type":%q,"timestamp":%d,"data":{"userId":%d,"action":%q,"amount":%d.%02d,"session":{"id":"s-%d","mobile":%t}}}`,
+			id, types[i%len(types)], 1733328000000+int64(i)*10, 1000+i%5000, actions[i%len(actions)],
+			i%200, i%100, i/20, i%3 == 0)
+		out[i] = demoInput{key: []byte(id), value: v, valid: true}
+	}
+	return out
+}
+
+// demoProduce writes inputs to topic, in order, and returns the end offset
+// of every partition written. It records where each input went.
+func demoProduce(ctx context.Context, cl *kgo.Client, topic string, inputs []demoInput) (map[int32]int64, error) {
+	errs := make(chan error, 1)
+	for i := range inputs {
+		in := &inputs[i]
+		r := &kgo.Record{Topic: topic, Key: in.key, Value: in.value}
+		cl.Produce(ctx, r, func(r *kgo.Record, err error) {
+			if err != nil {
+				select {
+				case errs <- err:
+				default:
+				}
+				return
+			}
+			in.partition, in.offset = r.Partition, r.Offset
+		})
+	}
+	if err := cl.Flush(ctx); err != nil {
+		return nil, err
+	}
+	select {
+	case err := <-errs:
+		return nil, err
+	default:
+	}
+	end := make(map[int32]int64)
+	for _, in := range inputs {
+		end[in.partition] = max(end[in.partition], in.offset+1)
+	}
+	return end, nil
+}
+
+// errProcessorStopped is returned by demoAwait when the processor's Run
+// returned before it finished.
+var errProcessorStopped = errors.New("the processor stopped before it finished the input")
+
+// demoAwait waits until group's committed offsets reach end, the input's end
+// offsets: every input's result is then committed. It returns when the
+// processor first polled input and when it was done.
+func demoAwait(ctx context.Context, adm *kadm.Client, g prometheus.Gatherer, group, topic string, end map[int32]int64,
+	runErr <-chan error, timeout time.Duration,
+) (firstPoll, done time.Time, err error) {
+	deadline := time.After(timeout)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return firstPoll, done, ctx.Err()
+		case err := <-runErr:
+			if err == nil {
+				err = errors.New("no error")
+			}
+			return firstPoll, done, fmt.Errorf("%w: %v", errProcessorStopped, err)
+		case <-deadline:
+			return firstPoll, done, fmt.Errorf("the input was not processed within %s (see the processor's log above)", timeout)
+		case now := <-tick.C:
+			if firstPoll.IsZero() && demoCounter(g, "event_processor_records_consumed_total", "")[""] > 0 {
+				firstPoll = now
+			}
+			actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			committed, err := adm.FetchOffsets(actx, group)
+			cancel()
+			if err != nil {
+				continue // the group may not exist yet
+			}
+			finished := true
+			for part, off := range end {
+				c, ok := committed.Lookup(topic, part)
+				if !ok || c.Err != nil || c.At < off {
+					finished = false
+					break
+				}
+			}
+			if finished {
+				if firstPoll.IsZero() {
+					firstPoll = now
+				}
+				return firstPoll, now, nil
+			}
+		}
+	}
+}
+
+// demoRead reads topics from the beginning under read_committed until it
+// has want records or timeout passes, then polls a little longer so that a
+// duplicate would show. Fewer records than wanted is not an error here: the
+// summary says which inputs have no result.
+func demoRead(ctx context.Context, addr string, topics []string, want int, timeout time.Duration) ([]*kgo.Record, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.WithLogger(nil),
+		kgo.ConsumeTopics(topics...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	var out []*kgo.Record
+	poll := func(d time.Duration) error {
+		pctx, cancel := context.WithTimeout(ctx, d)
+		defer cancel()
+		fetches := cl.PollFetches(pctx)
+		fetches.EachRecord(func(r *kgo.Record) { out = append(out, r) })
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := fetches.Err0(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		return nil
+	}
+	deadline := time.Now().Add(timeout)
+	for len(out) < want && time.Now().Before(deadline) {
+		if err := poll(time.Until(deadline)); err != nil {
+			return out, err
+		}
+	}
+	if err := poll(250 * time.Millisecond); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// demoCounter sums a counter of g by the values of label ("" for none).
+func demoCounter(g prometheus.Gatherer, name, label string) map[string]float64 {
+	out := make(map[string]float64)
+	mfs, err := g.Gather()
+	if err != nil {
+		return out
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			key := ""
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == label {
+					key = lp.GetValue()
+				}
+			}
+			out[key] += m.GetCounter().GetValue()
+		}
+	}
+	return out
+}
+
+// demoResult is one record read back, tied to its input by the provenance
+// headers.
+type demoResult struct {
+	input int // index into the inputs; -1 if unknown
+	rec   *kgo.Record
+}
+
+type demoSummary struct {
+	outputs, errors []demoResult // in input order
+	errorTypes      map[string]int
+	wantOutputs     int
+	seen            []int // results per input
+	misrouted       int   // a valid input on the error topic or the reverse
+	unknown         int   // results naming no input of ours
+}
+
+func demoSummarize(inputs []demoInput, results []*kgo.Record, outputTopic, inputTopic string) *demoSummary {
+	type pos struct {
+		p int32
+		o int64
+	}
+	index := make(map[pos]int, len(inputs))
+	s := &demoSummary{errorTypes: make(map[string]int), seen: make([]int, len(inputs))}
+	for i, in := range inputs {
+		index[pos{in.partition, in.offset}] = i
+		if in.valid {
+			s.wantOutputs++
+		}
+	}
+	for _, r := range results {
+		res := demoResult{input: -1, rec: r}
+		var topic, part, off string
+		for _, h := range r.Headers {
+			switch h.Key {
+			case processor.HeaderSourceTopic:
+				topic = string(h.Value)
+			case processor.HeaderSourcePartition:
+				part = string(h.Value)
+			case processor.HeaderSourceOffset:
+				off = string(h.Value)
+			}
+		}
+		p, err1 := strconv.ParseInt(part, 10, 32)
+		o, err2 := strconv.ParseInt(off, 10, 64)
+		if i, ok := index[pos{int32(p), o}]; ok && err1 == nil && err2 == nil && topic == inputTopic {
+			res.input = i
+			s.seen[i]++
+		} else {
+			s.unknown++
+		}
+		isOutput := r.Topic == outputTopic
+		if res.input >= 0 && inputs[res.input].valid != isOutput {
+			s.misrouted++
+		}
+		if isOutput {
+			s.outputs = append(s.outputs, res)
+			continue
+		}
+		s.errors = append(s.errors, res)
+		var ev struct {
+			ErrorType string `json:"errorType"`
+		}
+		json.Unmarshal(r.Value, &ev)
+		s.errorTypes[ev.ErrorType]++
+	}
+	byInput := func(a, b demoResult) int { return a.input - b.input }
+	slices.SortStableFunc(s.outputs, byInput)
+	slices.SortStableFunc(s.errors, byInput)
+	return s
+}
+
+func (s *demoSummary) counts() (missing, duplicated int) {
+	for _, n := range s.seen {
+		switch {
+		case n == 0:
+			missing++
+		case n > 1:
+			duplicated += n - 1
+		}
+	}
+	return missing, duplicated
+}
+
+func (s *demoSummary) ok(inputs int) bool {
+	missing, duplicated := s.counts()
+	return missing == 0 && duplicated == 0 && s.misrouted == 0 && s.unknown == 0 &&
+		len(s.outputs)+len(s.errors) == inputs && len(s.outputs) == s.wantOutputs
+}
+
+func (s *demoSummary) exactlyOnce(inputs int) string {
+	missing, duplicated := s.counts()
+	if s.ok(inputs) {
+		return fmt.Sprintf("each of the %d inputs has exactly one result, on the right topic (0 missing, 0 duplicated)", inputs)
+	}
+	return fmt.Sprintf("MISMATCH: %d missing, %d duplicated, %d on the wrong topic, %d naming no input",
+		missing, duplicated, s.misrouted, s.unknown)
+}
+
+func demoErrorTypes(m map[string]int) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, t := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %d", t, m[t]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func demoThroughput(inputs int, started, firstPoll, done time.Time) string {
+	d := done.Sub(firstPoll)
+	if d <= 0 {
+		d = time.Millisecond
+	}
+	if inputs < 1000 {
+		// One transaction's collection interval dominates: not a rate.
+		return fmt.Sprintf("%d inputs in %s (too few to measure; try --events 100000)", inputs, d.Round(time.Millisecond))
+	}
+	return fmt.Sprintf("%d inputs in %s = %.0f events/s on the in-process broker (first poll to last commit; start-up and joining the group took %s before)",
+		inputs, d.Round(time.Millisecond), float64(inputs)/d.Seconds(), firstPoll.Sub(started).Round(time.Millisecond))
+}
+
+// demoPrint lists the results: all of them when there are few, else the
+// first few of each topic. Long values are cut for the screen.
+func demoPrint(w io.Writer, inputs []demoInput, s *demoSummary, outputTopic, errorTopic string) {
+	all := len(s.outputs)+len(s.errors) <= demoPrintAll
+	section := func(topic string, rs []demoResult, labels bool) {
+		shown := rs
+		if !all && len(shown) > demoPrintFew {
+			shown = shown[:demoPrintFew]
+		}
+		fmt.Fprintf(w, "\n%s (read_committed): %d events", topic, len(rs))
+		if len(shown) < len(rs) {
+			fmt.Fprintf(w, ", the first %d:", len(shown))
+		}
+		fmt.Fprintln(w)
+		for _, r := range shown {
+			n := "?"
+			label := ""
+			if r.input >= 0 {
+				n = strconv.Itoa(r.input + 1)
+				label = inputs[r.input].label
+			}
+			if labels {
+				fmt.Fprintf(w, "  #%-4s %-21s %s\n", n, label, demoCut(r.rec.Value))
+			} else {
+				fmt.Fprintf(w, "  #%-4s %s\n", n, demoCut(r.rec.Value))
+			}
+		}
+	}
+	section(outputTopic, s.outputs, false)
+	section(errorTopic, s.errors, true)
+}
+
+// demoCut shortens a value longer than fits a few screen lines.
+func demoCut(v []byte) string {
+	const limit, cut0 = 600, 200
+	if len(v) <= limit {
+		return string(v)
+	}
+	cut := cut0
+	for cut > 0 && v[cut]&0xC0 == 0x80 { // not inside a UTF-8 sequence
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes in all)", v[:cut], len(v))
 }
