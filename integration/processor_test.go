@@ -74,24 +74,7 @@ func TestProcessorGroupChanges(t *testing.T) {
 	p.awaitCaughtUp(t, 3*time.Minute)
 	p.checkExactlyOnce(t, inputs, p.readResults(t), schema.DefaultPipelineName)
 
-	// The live reader may lag the committed end; give it a moment.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		live.mu.Lock()
-		n := len(live.seen)
-		live.mu.Unlock()
-		if n >= len(inputs) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	seen, dups := live.finish()
-	if dups != 0 {
-		t.Errorf("live read_committed reader saw %d records twice", dups)
-	}
-	if seen != len(inputs) {
-		t.Errorf("live read_committed reader saw results of %d inputs, want %d", seen, len(inputs))
-	}
+	checkLive(t, live, len(inputs))
 }
 
 // TestProcessorOversizedOutput: an event whose output exceeds the output

@@ -26,6 +26,7 @@ type Config struct {
 	Group       string   // --consumer-group, CONSUMER_GROUP
 
 	TransactionalID    string        // --transactional-id, TRANSACTIONAL_ID
+	SessionTimeout     time.Duration // --session-timeout, SESSION_TIMEOUT
 	MaxRecords         int           // --txn-max-records, TXN_MAX_RECORDS
 	MaxInterval        time.Duration // --txn-max-interval, TXN_MAX_INTERVAL
 	TransactionTimeout time.Duration // --txn-timeout, TXN_TIMEOUT
@@ -47,6 +48,7 @@ func DefaultConfig() Config {
 		ErrorTopic:         "error-events",
 		Group:              "flink-event-processor",
 		TransactionalID:    defaultTransactionalID(),
+		SessionTimeout:     45 * time.Second,
 		MaxRecords:         txn.DefaultMaxRecords,
 		MaxInterval:        txn.DefaultMaxInterval,
 		TransactionTimeout: txn.DefaultTransactionTimeout,
@@ -84,6 +86,7 @@ var Flags = []Flag{
 	{"error-topic", "ERROR_TOPIC", "topic for error events (unparseable, invalid or oversized input)", func(c *Config) flag.Value { return (*stringValue)(&c.ErrorTopic) }},
 	{"consumer-group", "CONSUMER_GROUP", "consumer group id", func(c *Config) flag.Value { return (*stringValue)(&c.Group) }},
 	{"transactional-id", "TRANSACTIONAL_ID", "transactional id, unique and stable per instance (default event-processor-<hostname>)", func(c *Config) flag.Value { return (*stringValue)(&c.TransactionalID) }},
+	{"session-timeout", "SESSION_TIMEOUT", "group session timeout: how long the group waits for a silent instance before moving its partitions", func(c *Config) flag.Value { return (*durationValue)(&c.SessionTimeout) }},
 	{"txn-max-records", "TXN_MAX_RECORDS", "most input records per transaction", func(c *Config) flag.Value { return (*intValue)(&c.MaxRecords) }},
 	{"txn-max-interval", "TXN_MAX_INTERVAL", "longest a transaction collects records before it commits", func(c *Config) flag.Value { return (*durationValue)(&c.MaxInterval) }},
 	{"txn-timeout", "TXN_TIMEOUT", "transaction timeout: the broker aborts a transaction open longer than this", func(c *Config) flag.Value { return (*durationValue)(&c.TransactionTimeout) }},
@@ -161,6 +164,9 @@ func (c *Config) Validate() error {
 	}
 	if strings.TrimSpace(c.TransactionalID) == "" {
 		return bad("transactional-id", "must not be empty")
+	}
+	if c.SessionTimeout < time.Second {
+		return bad("session-timeout", "must be at least 1s, got %s (the broker's group.min.session.timeout.ms, 6s by default, also applies)", c.SessionTimeout)
 	}
 	if c.MaxRecords < 1 {
 		return bad("txn-max-records", "must be at least 1, got %d", c.MaxRecords)

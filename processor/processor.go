@@ -171,7 +171,10 @@ func (p *Processor) Run(ctx context.Context) error {
 		ShutdownTimeout:    p.cfg.ShutdownTimeout,
 		Logger:             p.log,
 		Observer:           p.metrics,
-		ClientOpts:         append([]kgo.Opt{kgo.ProducerBatchMaxBytes(int32(limit))}, p.opts...),
+		ClientOpts: append([]kgo.Opt{
+			kgo.ProducerBatchMaxBytes(int32(limit)),
+			kgo.SessionTimeout(p.cfg.SessionTimeout),
+		}, p.opts...),
 	}, p.transform)
 	if err != nil {
 		return err

@@ -1,0 +1,222 @@
+package integration
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/event-processor/event-processor/schema"
+)
+
+// These tests run the event-processor binary as a separate process, so that
+// it can be killed or frozen as a crash or a zombie would be.
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// binary builds ./cmd/<name> once per test run and returns its path.
+func binary(t *testing.T, name string) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "event-processor-bin-")
+		if buildErr != nil {
+			return
+		}
+		for _, cmd := range []string{"event-processor", "ktool"} {
+			out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, cmd), "../cmd/"+cmd).CombinedOutput()
+			if err != nil {
+				buildErr = fmt.Errorf("building %s: %v\n%s", cmd, err, out)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(binDir, name)
+}
+
+// proc is an event-processor process.
+type proc struct {
+	cmd  *exec.Cmd
+	out  *lockedBuffer
+	done chan struct{} // closed when the process has exited
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startProcess runs the binary for p with the given transactional id and
+// extra flags; the process is killed at the end of the test if still alive.
+func (p *pipeline) startProcess(t *testing.T, txnID string, extra ...string) *proc {
+	t.Helper()
+	args := []string{"run",
+		"--kafka-bootstrap-servers", p.b.Addr,
+		"--input-topic", p.input, "--output-topic", p.output, "--error-topic", p.errored,
+		"--consumer-group", p.group, "--transactional-id", txnID,
+		"--http-addr", "", "--log-format", "text", "--log-level", "info",
+		"--session-timeout", "6s", "--txn-max-records", "100",
+	}
+	cmd := exec.Command(binary(t, "event-processor"), append(args, extra...)...)
+	pr := &proc{cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = pr.out, pr.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		cmd.Wait()
+		close(pr.done)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGCONT)
+		cmd.Process.Kill()
+		<-pr.done
+		if t.Failed() {
+			t.Logf("%s output:\n%s", txnID, tail(pr.out.String(), 60))
+		}
+	})
+	return pr
+}
+
+func (pr *proc) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := pr.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("sending %v: %v", sig, err)
+	}
+}
+
+// wait waits for the process to exit and returns its exit code.
+func (pr *proc) wait(t *testing.T, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case <-pr.done:
+		return pr.cmd.ProcessState.ExitCode()
+	case <-time.After(timeout):
+		t.Fatalf("process did not exit within %s; output:\n%s", timeout, tail(pr.out.String(), 40))
+		return -1
+	}
+}
+
+// TestProcessorKilledMidStream kills the processor with SIGKILL while input
+// flows and a transaction is likely open, then starts it again with the same
+// transactional id: the new instance fences the dead one's transaction, and
+// every input has exactly one result.
+func TestProcessorKilledMidStream(t *testing.T) {
+	p := newPipeline(t, broker, 3, nil)
+	live := p.startLiveReader(t, p.output, p.errored)
+	events := mixedEvents(8000, 6)
+	inputs := p.produce(t, events[:1000])
+	feed := p.feed(t, events[1000:], 100, 100*time.Millisecond)
+
+	first := p.startProcess(t, "killed-a")
+	p.awaitCommitted(t, 1500, time.Minute)
+	first.signal(t, syscall.SIGKILL)
+	first.wait(t, 10*time.Second)
+	if feed.finished() {
+		t.Fatal("all input was produced before the kill; the crash is not mid-stream")
+	}
+
+	second := p.startProcess(t, "killed-a")
+	maps := feed.wait(t)
+	for pos, v := range maps {
+		inputs[pos] = v
+	}
+	p.awaitCaughtUp(t, 2*time.Minute)
+	p.checkExactlyOnce(t, inputs, p.readResults(t), schema.DefaultPipelineName)
+
+	second.signal(t, syscall.SIGTERM)
+	if code := second.wait(t, 20*time.Second); code != 0 {
+		t.Errorf("exit code after SIGTERM = %d, want 0", code)
+	}
+	checkLive(t, live, len(inputs))
+}
+
+// TestProcessorZombieFenced freezes one of two instances (SIGSTOP) with its
+// transaction open, long enough for the group to move its partitions and
+// the broker to time its transaction out, then lets it run again (SIGCONT):
+// the zombie's transaction must not commit, and every input has exactly one
+// result.
+func TestProcessorZombieFenced(t *testing.T) {
+	p := newPipeline(t, broker, 4, nil)
+	live := p.startLiveReader(t, p.output, p.errored)
+	events := mixedEvents(9000, 7)
+	inputs := p.produce(t, events[:1000])
+	feed := p.feed(t, events[1000:], 100, 50*time.Millisecond)
+
+	zombie := p.startProcess(t, "zombie-a", "--txn-timeout", "5s")
+	other := p.startProcess(t, "zombie-b", "--txn-timeout", "5s")
+	p.awaitCommitted(t, 1500, time.Minute)
+	zombie.signal(t, syscall.SIGSTOP)
+	// Longer than the 6s session timeout and the 5s transaction timeout:
+	// the other instance takes over the partitions meanwhile.
+	time.Sleep(12 * time.Second)
+	frozenAt := len(zombie.out.String())
+	zombie.signal(t, syscall.SIGCONT)
+
+	for pos, v := range feed.wait(t) {
+		inputs[pos] = v
+	}
+	p.awaitCaughtUp(t, 2*time.Minute)
+	p.checkExactlyOnce(t, inputs, p.readResults(t), schema.DefaultPipelineName)
+	for _, pr := range []*proc{zombie, other} {
+		pr.signal(t, syscall.SIGTERM)
+		if code := pr.wait(t, 20*time.Second); code != 0 {
+			t.Errorf("exit code after SIGTERM = %d, want 0", code)
+		}
+	}
+	checkLive(t, live, len(inputs))
+	// The zombie's first End after it woke must not have committed: it
+	// either failed (fenced, timed out) or aborted for the lost partitions.
+	woke := zombie.out.String()[frozenAt:]
+	t.Logf("the zombie after it woke:\n%s", tail(woke, 12))
+	if !strings.Contains(woke, "transaction session failed") && !strings.Contains(woke, "transaction aborted by a rebalance") {
+		t.Errorf("the zombie logged neither a failed nor an aborted transaction after it woke:\n%s", tail(woke, 30))
+	}
+}
+
+// checkLive waits for the live read_committed reader to see every input's
+// result and checks it never saw one twice.
+func checkLive(t *testing.T, live *liveReader, want int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		live.mu.Lock()
+		n := len(live.seen)
+		live.mu.Unlock()
+		if n >= want || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	seen, dups := live.finish()
+	if dups != 0 {
+		t.Errorf("live read_committed reader saw %d records twice", dups)
+	}
+	if seen != want {
+		t.Errorf("live read_committed reader saw results of %d inputs, want %d", seen, want)
+	}
+}
