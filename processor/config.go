@@ -5,7 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,12 +98,14 @@ var Flags = []Flag{
 	{"shutdown-timeout", "SHUTDOWN_TIMEOUT", "bound on finishing the open transaction and leaving the group on SIGTERM", func(c *Config) flag.Value { return (*durationValue)(&c.ShutdownTimeout) }},
 }
 
-// BindFlags registers every option on fs, with c's current values as
-// defaults. After fs.Parse, call ApplyEnv so that the environment fills
-// what the command line did not set.
-func (c *Config) BindFlags(fs *flag.FlagSet) {
+// BindFlags registers the options named in only (every option when none is
+// named) on fs, with c's current values as defaults. After fs.Parse, call
+// ApplyEnv so that the environment fills what the command line did not set.
+func (c *Config) BindFlags(fs *flag.FlagSet, only ...string) {
 	for _, f := range Flags {
-		fs.Var(f.value(c), f.Name, f.Usage+" (env "+f.Env+")")
+		if len(only) == 0 || slices.Contains(only, f.Name) {
+			fs.Var(f.value(c), f.Name, f.Usage+" (env "+f.Env+")")
+		}
 	}
 }
 
@@ -113,7 +115,7 @@ func (c *Config) ApplyEnv(fs *flag.FlagSet, getenv func(string) (string, bool)) 
 	set := make(map[string]bool)
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	for _, f := range Flags {
-		if set[f.Name] {
+		if set[f.Name] || fs.Lookup(f.Name) == nil {
 			continue
 		}
 		v, ok := getenv(f.Env)
@@ -126,8 +128,6 @@ func (c *Config) ApplyEnv(fs *flag.FlagSet, getenv func(string) (string, bool)) 
 	}
 	return nil
 }
-
-var topicName = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
 
 // Validate reports the first option that cannot work, naming its flag.
 func (c *Config) Validate() error {
@@ -149,8 +149,8 @@ func (c *Config) Validate() error {
 	for _, t := range []struct{ flag, name string }{
 		{"input-topic", c.InputTopic}, {"output-topic", c.OutputTopic}, {"error-topic", c.ErrorTopic},
 	} {
-		if !topicName.MatchString(t.name) || t.name == "." || t.name == ".." {
-			return bad(t.flag, "%q is not a valid Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)", t.name)
+		if err := checkTopicName(t.name); err != nil {
+			return bad(t.flag, "%v", err)
 		}
 	}
 	if c.OutputTopic == c.InputTopic {
@@ -180,15 +180,15 @@ func (c *Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		return bad("shutdown-timeout", "must be positive, got %s", c.ShutdownTimeout)
 	}
-	if _, err := schema.New(schema.Options{PipelineName: c.PipelineName, MaxRecordBytes: c.MaxRecordBytes}); err != nil {
+	if c.MaxRecordBytes < MinRecordBytes {
+		return bad("max-record-bytes", "must be at least %d, got %d", MinRecordBytes, c.MaxRecordBytes)
+	}
+	if _, err := c.Transformer(c.MaxRecordBytes); err != nil {
 		var oe *schema.OptionError
-		if errors.As(err, &oe) && oe.Field == "MaxRecordBytes" {
-			return bad("max-record-bytes", "%s", oe.Reason)
-		}
-		if errors.As(err, &oe) {
+		if errors.As(err, &oe) && oe.Field == "PipelineName" {
 			return bad("pipeline-name", "%s", oe.Reason)
 		}
-		return err
+		return bad("max-record-bytes", "%v", err)
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return bad("log-level", "%v", err)
@@ -199,6 +199,42 @@ func (c *Config) Validate() error {
 	if c.HTTPAddr != "" {
 		if _, port, err := splitHostPort(c.HTTPAddr); err != nil || port == "" {
 			return bad("http-addr", "%q is not [host]:port", c.HTTPAddr)
+		}
+	}
+	return nil
+}
+
+// recordOverhead is room kept below the record size limit for a record's
+// framing, the provenance headers and a typical key and headers; a record
+// whose key and headers need more gets a smaller event budget (see
+// Processor.transform).
+const recordOverhead = 4096
+
+// MinRecordBytes is the smallest --max-record-bytes: room for the record
+// overhead and schema's smallest event.
+const MinRecordBytes = schema.MinMaxRecordBytes + recordOverhead
+
+// Transformer returns the schema.Transformer that c's pipeline name and a
+// record size limit call for: events get the limit less the room kept for
+// the record's key, headers and framing. The processor and the transform dry
+// run both build theirs here, so they agree on what is too large.
+func (c *Config) Transformer(recordLimit int) (*schema.Transformer, error) {
+	return schema.New(schema.Options{PipelineName: c.PipelineName, MaxRecordBytes: recordLimit - recordOverhead})
+}
+
+// checkTopicName applies Kafka's rules for topic names.
+func checkTopicName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("topic name must not be empty")
+	case len(name) > 249:
+		return fmt.Errorf("topic name is %d characters, Kafka allows 249", len(name))
+	case name == "." || name == "..":
+		return fmt.Errorf("topic name %q is not allowed", name)
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("topic name %q has %q; Kafka allows only ASCII letters, digits, '.', '_' and '-'", name, c)
 		}
 	}
 	return nil

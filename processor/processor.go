@@ -36,12 +36,6 @@ const (
 	HeaderSourceOffset    = "source.offset"
 )
 
-// recordOverhead is room kept below the record size limit for a record's
-// framing, the provenance headers and a typical key and headers; a record
-// whose key and headers need more gets a smaller event budget (see
-// transform).
-const recordOverhead = 4096
-
 // Processor runs the event processor. Build it with New and run it once with
 // Run.
 type Processor struct {
@@ -156,7 +150,7 @@ func (p *Processor) Run(ctx context.Context) error {
 		return err
 	}
 	p.limit = limit
-	if p.tf, err = schema.New(schema.Options{PipelineName: p.cfg.PipelineName, MaxRecordBytes: limit - recordOverhead}); err != nil {
+	if p.tf, err = p.cfg.Transformer(limit); err != nil {
 		return fmt.Errorf("--max-record-bytes: the record limit %d leaves too little room for events: %w", limit, err)
 	}
 
@@ -251,9 +245,9 @@ func (p *Processor) topicLimit(ctx context.Context, adm *kadm.Client, topics []s
 			}
 		}
 	}
-	if limit < schema.MinMaxRecordBytes+recordOverhead {
+	if limit < MinRecordBytes {
 		return 0, fmt.Errorf("record size limit %d bytes (--max-record-bytes or the output and error topics' max.message.bytes) is below the minimum %d",
-			limit, schema.MinMaxRecordBytes+recordOverhead)
+			limit, MinRecordBytes)
 	}
 	return limit, nil
 }

@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"time"
 
+	"github.com/event-processor/event-processor/processor"
 	"github.com/event-processor/event-processor/schema"
 )
 
@@ -26,7 +26,10 @@ an empty line is an empty value. Error events name the input topic, partition
 0 and the 0-based line number as their source. The exit status is 0 even when
 messages become error events; 1 when the input cannot be read; 2 for bad flags.
 
-Flags (environment variable in brackets; flags beat the environment):
+--max-record-bytes is the processor's record size limit: events get it less
+4096 bytes kept for the record's key and headers, as in the processor.
+
+Flags (flags beat the environment):
 `
 
 // transformCommand implements "event-processor transform".
@@ -37,15 +40,12 @@ func transformCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 		fmt.Fprint(fs.Output(), transformUsage)
 		fs.PrintDefaults()
 	}
-	var (
-		inputTopic  = fs.String("input-topic", "input-events", "input topic, the sourceTopic of error events [INPUT_TOPIC]")
-		outputTopic = fs.String("output-topic", "output-results", "topic printed for output events [OUTPUT_TOPIC]")
-		errorTopic  = fs.String("error-topic", "error-events", "topic printed for error events [ERROR_TOPIC]")
-		pipeline    = fs.String("pipeline-name", schema.DefaultPipelineName, "enrichedData.processing_pipeline of output events [PIPELINE_NAME]")
-		maxBytes    = fs.Int("max-record-bytes", schema.DefaultMaxRecordBytes, "largest event value; larger outputs become OUTPUT_TOO_LARGE error events [MAX_RECORD_BYTES]")
-		file        = fs.String("file", "", "read messages from this file instead of stdin")
-		now         time.Time
-	)
+	// The options the processor shares with the dry run, with the same
+	// names, environment twins, defaults and checks.
+	cfg := processor.DefaultConfig()
+	cfg.BindFlags(fs, "input-topic", "output-topic", "error-topic", "pipeline-name", "max-record-bytes")
+	file := fs.String("file", "", "read messages from this file instead of stdin")
+	var now time.Time
 	fs.Func("now", "processing time as RFC 3339, e.g. 2024-12-04T15:30:00Z, for reproducible output (default the real clock)", func(s string) error {
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
@@ -67,47 +67,14 @@ func transformCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 	if fs.NArg() > 0 {
 		return fail(2, "unexpected argument %q (messages are read from stdin or --file)", fs.Arg(0))
 	}
-
-	// Flags beat the environment, which beats the defaults. source names
-	// where each value came from, for error messages.
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	source := map[string]string{}
-	for _, e := range []struct {
-		flag, env string
-		value     *string
-	}{
-		{"input-topic", "INPUT_TOPIC", inputTopic},
-		{"output-topic", "OUTPUT_TOPIC", outputTopic},
-		{"error-topic", "ERROR_TOPIC", errorTopic},
-		{"pipeline-name", "PIPELINE_NAME", pipeline},
-	} {
-		source[e.flag] = "--" + e.flag
-		if v := os.Getenv(e.env); v != "" && !set[e.flag] {
-			*e.value, source[e.flag] = v, e.env
-		}
+	if err := cfg.ApplyEnv(fs, os.LookupEnv); err != nil {
+		return fail(2, "%v", err)
 	}
-	source["max-record-bytes"] = "--max-record-bytes"
-	if v := os.Getenv("MAX_RECORD_BYTES"); v != "" && !set["max-record-bytes"] {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return fail(2, "MAX_RECORD_BYTES: %q is not an integer", v)
-		}
-		*maxBytes, source["max-record-bytes"] = n, "MAX_RECORD_BYTES"
+	if err := cfg.Validate(); err != nil {
+		return fail(2, "%v", err)
 	}
-	for _, f := range []string{"input-topic", "output-topic", "error-topic"} {
-		if err := transformCheckTopic(fs.Lookup(f).Value.String()); err != nil {
-			return fail(2, "%s: %v", source[f], err)
-		}
-	}
-
-	tr, err := schema.New(schema.Options{PipelineName: *pipeline, MaxRecordBytes: *maxBytes})
+	tr, err := cfg.Transformer(cfg.MaxRecordBytes)
 	if err != nil {
-		var oe *schema.OptionError
-		if errors.As(err, &oe) {
-			name := map[string]string{"PipelineName": "pipeline-name", "MaxRecordBytes": "max-record-bytes"}[oe.Field]
-			return fail(2, "%s: %s", source[name], oe.Reason)
-		}
 		return fail(2, "%v", err)
 	}
 
@@ -123,8 +90,8 @@ func transformCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 
 	r := bufio.NewReaderSize(in, 64<<10)
 	w := bufio.NewWriterSize(stdout, 64<<10)
-	outputPrefix := transformLinePrefix(*outputTopic)
-	errorPrefix := transformLinePrefix(*errorTopic)
+	outputPrefix := transformLinePrefix(cfg.OutputTopic)
+	errorPrefix := transformLinePrefix(cfg.ErrorTopic)
 	var line, value []byte
 	for offset := int64(0); ; offset++ {
 		var more bool
@@ -140,7 +107,7 @@ func transformCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 		if at.IsZero() {
 			at = time.Now()
 		}
-		src := schema.Source{Topic: *inputTopic, Partition: 0, Offset: offset, Known: true}
+		src := schema.Source{Topic: cfg.InputTopic, Partition: 0, Offset: offset, Known: true}
 		res := tr.Transform(value[:0], line, src, at)
 		value = res.Value
 		if res.IsError {
@@ -191,22 +158,4 @@ func transformReadLine(r *bufio.Reader, line []byte) (_ []byte, more bool, _ err
 func transformLinePrefix(topic string) []byte {
 	quoted, _ := json.Marshal(topic)
 	return append(append([]byte(`{"topic":`), quoted...), `,"value":`...)
-}
-
-// transformCheckTopic applies Kafka's rules for topic names.
-func transformCheckTopic(name string) error {
-	switch {
-	case name == "":
-		return errors.New("topic name must not be empty")
-	case len(name) > 249:
-		return fmt.Errorf("topic name is %d characters, Kafka allows 249", len(name))
-	case name == "." || name == "..":
-		return fmt.Errorf("topic name %q is not allowed", name)
-	}
-	for _, c := range name {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return fmt.Errorf("topic name %q has %q; Kafka allows only ASCII letters, digits, '.', '_' and '-'", name, c)
-		}
-	}
-	return nil
 }

@@ -116,7 +116,7 @@ func TestTransformEnvironment(t *testing.T) {
 	t.Setenv("OUTPUT_TOPIC", "env-out")
 	t.Setenv("ERROR_TOPIC", "env-err")
 	t.Setenv("PIPELINE_NAME", "env-pipeline")
-	t.Setenv("MAX_RECORD_BYTES", "5000")
+	t.Setenv("MAX_RECORD_BYTES", "9000")
 	t.Setenv("INPUT_TOPIC", "env-in")
 	in := `{"id":"e1","type":"t","timestamp":1,"data":{"s":"` + strings.Repeat("x", 4000) + `"}}` + "\n" +
 		`{"id":"e1","type":"t","timestamp":1}` + "\n"
@@ -130,7 +130,7 @@ func TestTransformEnvironment(t *testing.T) {
 
 	// Flags beat the environment.
 	out, errOut, code = runTransform(t, in, "--output-topic", "flag-out", "--error-topic", "flag-err",
-		"--pipeline-name", "flag-pipeline", "--max-record-bytes", "4096", "--input-topic", "flag-in")
+		"--pipeline-name", "flag-pipeline", "--max-record-bytes", "8192", "--input-topic", "flag-in")
 	lines = parseLines(t, out)
 	if code != 0 || len(lines) != 2 || lines[0].Topic != "flag-err" || lines[1].Topic != "flag-out" ||
 		!strings.Contains(string(lines[0].Value), `"errorType":"OUTPUT_TOO_LARGE"`) ||
@@ -149,14 +149,14 @@ func TestTransformBadFlags(t *testing.T) {
 		inStderr string
 	}{
 		{"unknown flag", nil, []string{"--nope"}, 2, "-nope"},
-		{"max too small", nil, []string{"--max-record-bytes", "10"}, 2, "--max-record-bytes: must be between 4096"},
+		{"max too small", nil, []string{"--max-record-bytes", "10"}, 2, "--max-record-bytes: must be at least 8192"},
 		{"max not a number", nil, []string{"--max-record-bytes", "lots"}, 2, "-max-record-bytes"},
 		{"env max not a number", map[string]string{"MAX_RECORD_BYTES": "lots"}, nil, 2, "MAX_RECORD_BYTES"},
-		{"env max too small", map[string]string{"MAX_RECORD_BYTES": "1"}, nil, 2, "MAX_RECORD_BYTES: must be between"},
-		{"bad env overridden by flag", map[string]string{"MAX_RECORD_BYTES": "lots"}, []string{"--max-record-bytes", "5000"}, 0, ""},
+		{"env max too small", map[string]string{"MAX_RECORD_BYTES": "1"}, nil, 2, "--max-record-bytes: must be at least 8192, got 1"},
+		{"bad env overridden by flag", map[string]string{"MAX_RECORD_BYTES": "lots"}, []string{"--max-record-bytes", "9000"}, 0, ""},
 		{"now not RFC 3339", nil, []string{"--now", "2024-12-04 15:30"}, 2, "-now"},
 		{"empty topic", nil, []string{"--error-topic", ""}, 2, "--error-topic: topic name must not be empty"},
-		{"bad topic in env", map[string]string{"INPUT_TOPIC": "a/b"}, nil, 2, "INPUT_TOPIC: topic name"},
+		{"bad topic in env", map[string]string{"INPUT_TOPIC": "a/b"}, nil, 2, `--input-topic: topic name "a/b" has '/'`},
 		{"long pipeline name", nil, []string{"--pipeline-name", strings.Repeat("p", 300)}, 2, "--pipeline-name: must be at most 256 bytes"},
 		{"positional argument", nil, []string{"events.json"}, 2, `unexpected argument "events.json"`},
 		{"help", nil, []string{"-h"}, 0, "usage: event-processor transform"},

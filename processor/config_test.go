@@ -1,0 +1,115 @@
+package processor
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func parse(t *testing.T, args []string, env map[string]string) (Config, error) {
+	t.Helper()
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cfg.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if err := cfg.ApplyEnv(fs, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+func TestDefaultsKeepTheOriginalJobsOptions(t *testing.T) {
+	cfg, err := parse(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.Brokers, ","); got != "my-cluster-kafka-bootstrap.kafka.svc:9092" {
+		t.Errorf("brokers = %q", got)
+	}
+	if cfg.InputTopic != "input-events" || cfg.OutputTopic != "output-results" || cfg.ErrorTopic != "error-events" || cfg.Group != "flink-event-processor" {
+		t.Errorf("topics/group = %q %q %q %q", cfg.InputTopic, cfg.OutputTopic, cfg.ErrorTopic, cfg.Group)
+	}
+	if cfg.MaxInterval != 100*time.Millisecond || cfg.TransactionTimeout != 10*time.Second || !strings.HasPrefix(cfg.TransactionalID, "event-processor-") {
+		t.Errorf("txn defaults = %s %s %q", cfg.MaxInterval, cfg.TransactionTimeout, cfg.TransactionalID)
+	}
+}
+
+func TestFlagsBeatEnvBeatDefaults(t *testing.T) {
+	env := map[string]string{
+		"KAFKA_BOOTSTRAP_SERVERS": "a:1, b:2",
+		"INPUT_TOPIC":             "env-in",
+		"OUTPUT_TOPIC":            "env-out",
+		"TXN_MAX_RECORDS":         "50",
+	}
+	cfg, err := parse(t, []string{"--output-topic", "flag-out", "--txn-max-interval", "250ms"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.Brokers, ","); got != "a:1,b:2" {
+		t.Errorf("brokers from env = %q", got)
+	}
+	if cfg.InputTopic != "env-in" || cfg.OutputTopic != "flag-out" || cfg.MaxRecords != 50 || cfg.MaxInterval != 250*time.Millisecond {
+		t.Errorf("got input %q output %q records %d interval %s", cfg.InputTopic, cfg.OutputTopic, cfg.MaxRecords, cfg.MaxInterval)
+	}
+	if cfg.ErrorTopic != "error-events" {
+		t.Errorf("error topic default = %q", cfg.ErrorTopic)
+	}
+}
+
+func TestInvalidConfigNamesTheFlag(t *testing.T) {
+	tests := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--kafka-bootstrap-servers", ""}, nil, "--kafka-bootstrap-servers: at least one"},
+		{[]string{"--kafka-bootstrap-servers", "nohost"}, nil, "--kafka-bootstrap-servers: \"nohost\" is not host:port"},
+		{[]string{"--kafka-bootstrap-servers", "h:99999"}, nil, "--kafka-bootstrap-servers: \"h:99999\" has an invalid port"},
+		{[]string{"--input-topic", "a b"}, nil, "--input-topic: topic name \"a b\" has ' '"},
+		{[]string{"--output-topic", "input-events"}, nil, "--output-topic: must differ from --input-topic"},
+		{[]string{"--error-topic", "input-events"}, nil, "--error-topic: must differ from --input-topic"},
+		{[]string{"--consumer-group", " "}, nil, "--consumer-group: must not be empty"},
+		{[]string{"--transactional-id", ""}, nil, "--transactional-id: must not be empty"},
+		{[]string{"--txn-max-records", "0"}, nil, "--txn-max-records: must be at least 1"},
+		{[]string{"--txn-max-interval", "0s"}, nil, "--txn-max-interval: must be positive"},
+		{[]string{"--txn-timeout", "50ms"}, nil, "--txn-timeout: must exceed --txn-max-interval"},
+		{[]string{"--session-timeout", "10ms"}, nil, "--session-timeout: must be at least 1s"},
+		{[]string{"--max-record-bytes", "100"}, nil, "--max-record-bytes: must be at least 8192"},
+		{[]string{"--pipeline-name", strings.Repeat("p", 300)}, nil, "--pipeline-name: must be at most 256 bytes"},
+		{[]string{"--log-level", "loud"}, nil, "--log-level: must be debug, info, warn or error"},
+		{[]string{"--log-format", "xml"}, nil, "--log-format: must be json or text"},
+		{[]string{"--http-addr", "8080"}, nil, "--http-addr: \"8080\" is not [host]:port"},
+		{[]string{"--shutdown-timeout", "0s"}, nil, "--shutdown-timeout: must be positive"},
+		{[]string{"--txn-max-records", "many"}, nil, "invalid value \"many\" for flag -txn-max-records: \"many\" is not an integer"},
+		{nil, map[string]string{"TXN_TIMEOUT": "soon"}, "environment variable TXN_TIMEOUT (twin of --txn-timeout): \"soon\" is not a duration"},
+	}
+	for _, tt := range tests {
+		_, err := parse(t, tt.args, tt.env)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v %v: error %v, want it to contain %q", tt.args, tt.env, err, tt.want)
+		}
+	}
+}
+
+func TestBindFlagsSubset(t *testing.T) {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("subset", flag.ContinueOnError)
+	cfg.BindFlags(fs, "input-topic", "pipeline-name")
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	if n != 2 {
+		t.Fatalf("bound %d flags, want 2", n)
+	}
+	// The environment fills only the options that are bound.
+	err := cfg.ApplyEnv(fs, func(k string) (string, bool) {
+		return map[string]string{"INPUT_TOPIC": "in2", "OUTPUT_TOPIC": "out2"}[k], k == "INPUT_TOPIC" || k == "OUTPUT_TOPIC"
+	})
+	if err != nil || cfg.InputTopic != "in2" || cfg.OutputTopic != "output-results" {
+		t.Fatalf("err %v, input %q, output %q", err, cfg.InputTopic, cfg.OutputTopic)
+	}
+}
