@@ -1,0 +1,239 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/event-processor/event-processor/processor"
+	"github.com/event-processor/event-processor/schema"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// eventProcessor is the real processor with its default settings (up to
+// 1000 records or 100ms a transaction), in this process.
+var eventProcessor = processorVariant("event-processor", processor.DefaultConfig().MaxRecords)
+
+// eventProcessorTxn10k is the processor with --txn-max-records 10000, so
+// that, like Kafka Streams, it commits about every 100ms under load rather
+// than every 1000 records: it shows what the transaction size costs.
+var eventProcessorTxn10k = processorVariant("event-processor-txn10k", 10_000)
+
+func processorVariant(name string, maxRecords int) variant {
+	return variant{
+		name:        name,
+		exactlyOnce: true,
+		start: func(ctx context.Context, p *pipeline) (func() error, error) {
+			cfg := processor.DefaultConfig()
+			cfg.MaxRecords = maxRecords
+			cfg.Brokers = []string{p.addr}
+			cfg.InputTopic, cfg.OutputTopic, cfg.ErrorTopic = p.input, p.output, p.errored
+			cfg.Group = p.group
+			cfg.TransactionalID = p.group + "-0"
+			cfg.HTTPAddr = ""
+			log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			proc, err := processor.New(cfg, log)
+			if err != nil {
+				return nil, err
+			}
+			ctx, cancel := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { done <- proc.Run(ctx) }()
+			return func() error {
+				cancel()
+				select {
+				case err := <-done:
+					return err
+				case <-time.After(30 * time.Second):
+					return errors.New("processor did not stop within 30s")
+				}
+			}, nil
+		},
+	}
+}
+
+// atLeastOncePipe is the baseline: the same transform in a plain consumer
+// group client that polls, produces every result, flushes and only then
+// commits the poll's offsets. No transactions: a crash between flush and
+// commit duplicates, and consumers of its output see records before the
+// commit.
+var atLeastOncePipe = variant{
+	name: "at-least-once",
+	start: func(ctx context.Context, p *pipeline) (func() error, error) {
+		tf, err := schema.New(schema.Options{MaxRecordBytes: schema.DefaultMaxRecordBytes - 4096})
+		if err != nil {
+			return nil, err
+		}
+		cl, err := kgo.NewClient(
+			kgo.SeedBrokers(p.addr),
+			kgo.ConsumerGroup(p.group),
+			kgo.ConsumeTopics(p.input),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+			kgo.DisableAutoCommit(),
+		)
+		if err != nil {
+			return nil, err
+		}
+		ctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() {
+			defer cl.Close()
+			done <- pipe(ctx, cl, tf, p)
+		}()
+		return func() error {
+			cancel()
+			select {
+			case err := <-done:
+				return err
+			case <-time.After(30 * time.Second):
+				return errors.New("at-least-once pipe did not stop within 30s")
+			}
+		}, nil
+	},
+}
+
+// pipe is the at-least-once loop: poll, transform and produce, flush,
+// commit.
+func pipe(ctx context.Context, cl *kgo.Client, tf *schema.Transformer, p *pipeline) error {
+	var (
+		mu       sync.Mutex
+		produced error
+	)
+	for {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err := fs.Err0(); err != nil {
+			return fmt.Errorf("polling: %w", err)
+		}
+		now := time.Now()
+		fs.EachRecord(func(in *kgo.Record) {
+			cl.Produce(ctx, transformed(tf, in, p, now), func(_ *kgo.Record, err error) {
+				if err != nil {
+					mu.Lock()
+					produced = errors.Join(produced, err)
+					mu.Unlock()
+				}
+			})
+		})
+		if err := cl.Flush(ctx); err != nil {
+			return nil // cancelled
+		}
+		mu.Lock()
+		err := produced
+		mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("producing: %w", err)
+		}
+		if err := cl.CommitUncommittedOffsets(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("committing: %w", err)
+		}
+	}
+}
+
+// transformed is the processor's record mapping (processor.transform)
+// without its size-budget corner cases, which the benchmark input never
+// reaches: the event or error event, keyed by the input key or the event
+// id, with the input's headers and the provenance headers.
+func transformed(tf *schema.Transformer, in *kgo.Record, p *pipeline, now time.Time) *kgo.Record {
+	res := tf.Transform(nil, in.Value, schema.Source{Topic: in.Topic, Partition: in.Partition, Offset: in.Offset, Known: true}, now)
+	r := &kgo.Record{Topic: p.output, Value: res.Value}
+	if res.IsError {
+		r.Topic = p.errored
+	}
+	switch {
+	case len(in.Key) > 0:
+		r.Key = in.Key
+	case len(res.ID) > 0:
+		r.Key = res.ID
+	}
+	r.Headers = make([]kgo.RecordHeader, 0, len(in.Headers)+3)
+	r.Headers = append(r.Headers, in.Headers...)
+	r.Headers = append(r.Headers,
+		kgo.RecordHeader{Key: processor.HeaderSourceTopic, Value: []byte(in.Topic)},
+		kgo.RecordHeader{Key: processor.HeaderSourcePartition, Value: strconv.AppendInt(nil, int64(in.Partition), 10)},
+		kgo.RecordHeader{Key: processor.HeaderSourceOffset, Value: strconv.AppendInt(nil, in.Offset, 10)},
+	)
+	return r
+}
+
+// streamsJar is the Kafka Streams implementation, built by
+// `mvn -q -B package` in bench/streams.
+const streamsJar = "streams/target/streams-bench.jar"
+
+// streamsAvailable says why the Kafka Streams variant cannot run, or nil.
+func streamsAvailable() error {
+	if _, err := exec.LookPath("java"); err != nil {
+		return errors.New("java is not on PATH: Kafka Streams needs a Java 17+ runtime")
+	}
+	if _, err := os.Stat(streamsJar); err != nil {
+		abs, _ := filepath.Abs(streamsJar)
+		return fmt.Errorf("%s is missing: build it with `cd bench/streams && mvn -q -B package`", abs)
+	}
+	return nil
+}
+
+// kafkaStreams is the job on Kafka Streams (exactly_once_v2, commit every
+// 100ms) with the given number of stream threads, in a JVM of its own.
+func kafkaStreams(threads int) variant {
+	return variant{
+		name:        fmt.Sprintf("kafka-streams-%dt", threads),
+		exactlyOnce: true,
+		start: func(ctx context.Context, p *pipeline) (func() error, error) {
+			cmd := exec.Command("java", "-Xms256m", "-Xmx512m",
+				"-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+				"-jar", streamsJar,
+				"--bootstrap", p.addr,
+				"--input", p.input, "--output", p.output, "--error", p.errored,
+				"--application-id", p.group,
+				"--threads", strconv.Itoa(threads),
+				"--commit-interval-ms", "100",
+			)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				return nil, err
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			return func() error {
+				cmd.Process.Signal(syscall.SIGTERM)
+				select {
+				case err := <-done:
+					// A JVM that ran its shutdown hooks on SIGTERM exits 143.
+					if ee := (*exec.ExitError)(nil); errors.As(err, &ee) && ee.ExitCode() == 128+int(syscall.SIGTERM) {
+						err = nil
+					}
+					if err != nil {
+						return fmt.Errorf("kafka streams exited: %w; its output:\n%s", err, tail(out.String(), 4000))
+					}
+					return nil
+				case <-time.After(30 * time.Second):
+					cmd.Process.Kill()
+					<-done
+					return fmt.Errorf("kafka streams did not stop within 30s of SIGTERM; its output:\n%s", tail(out.String(), 4000))
+				}
+			}, nil
+		},
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
