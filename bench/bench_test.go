@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/event-processor/event-processor/examples"
 	"github.com/event-processor/event-processor/integration"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -86,7 +87,7 @@ var (
 )
 
 func benchInputs() [][]byte {
-	inputOnce.Do(func() { inputs = mixedEvents(*flagEvents, 42) })
+	inputOnce.Do(func() { inputs = examples.Mixed(*flagEvents, 42) })
 	return inputs
 }
 
@@ -138,7 +139,7 @@ func runOnce(b *testing.B, v variant) result {
 		// variant's first round was 20-50% slower than its last): neither
 		// may be charged to whichever variant runs first. 100-record
 		// transactions take the transactional paths 2000 times.
-		warm := mixedEvents(200_000, 7)
+		warm := examples.Mixed(200_000, 7)
 		for _, w := range []variant{processorVariant("warm-up", 100), atLeastOncePipe} {
 			run(b, w, warm, 0)
 		}
@@ -430,9 +431,9 @@ func BenchmarkEventProcessor(b *testing.B) {
 	}
 }
 
-func BenchmarkEventProcessorTxn10k(b *testing.B) {
+func BenchmarkEventProcessorTxn1k(b *testing.B) {
 	for range b.N {
-		report(b, runOnce(b, eventProcessorTxn10k))
+		report(b, runOnce(b, eventProcessorTxn1k))
 	}
 }
 
@@ -461,7 +462,7 @@ func BenchmarkKafkaStreams(b *testing.B) {
 // rotated each round so that no variant always runs first or last, then the
 // median of each variant and the ratios of the medians.
 func BenchmarkSideBySide(b *testing.B) {
-	variants := []variant{eventProcessor, atLeastOncePipe, eventProcessorTxn10k}
+	variants := []variant{eventProcessor, atLeastOncePipe, eventProcessorTxn1k}
 	if err := streamsAvailable(); err != nil {
 		b.Logf("Kafka Streams left out: %v", err)
 	} else {

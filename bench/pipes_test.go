@@ -23,10 +23,9 @@ import (
 // 1000 records or 100ms a transaction), in this process.
 var eventProcessor = processorVariant("event-processor", processor.DefaultConfig().MaxRecords)
 
-// eventProcessorTxn10k is the processor with --txn-max-records 10000, so
-// that, like Kafka Streams, it commits about every 100ms under load rather
-// than every 1000 records: it shows what the transaction size costs.
-var eventProcessorTxn10k = processorVariant("event-processor-txn10k", 10_000)
+// eventProcessorTxn1k is the processor with --txn-max-records 1000, a
+// transaction every thousand records under load: what a smaller bound costs.
+var eventProcessorTxn1k = processorVariant("event-processor-txn1k", 1000)
 
 func processorVariant(name string, maxRecords int) variant {
 	return variant{

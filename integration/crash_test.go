@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/event-processor/event-processor/examples"
 	"github.com/event-processor/event-processor/schema"
 )
 
@@ -128,7 +129,7 @@ func (pr *proc) wait(t *testing.T, timeout time.Duration) int {
 func TestProcessorKilledMidStream(t *testing.T) {
 	p := newPipeline(t, broker, 3, nil)
 	live := p.startLiveReader(t, p.output, p.errored)
-	events := mixedEvents(8000, 6)
+	events := examples.Mixed(8000, 6)
 	inputs := p.produce(t, events[:1000])
 	feed := p.feed(t, events[1000:], 100, 100*time.Millisecond)
 
@@ -163,7 +164,7 @@ func TestProcessorKilledMidStream(t *testing.T) {
 func TestProcessorZombieFenced(t *testing.T) {
 	p := newPipeline(t, broker, 4, nil)
 	live := p.startLiveReader(t, p.output, p.errored)
-	events := mixedEvents(9000, 7)
+	events := examples.Mixed(9000, 7)
 	inputs := p.produce(t, events[:1000])
 	feed := p.feed(t, events[1000:], 100, 50*time.Millisecond)
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"strconv"
 	"strings"
@@ -374,55 +373,6 @@ func processingTime(t *testing.T, value []byte) time.Time {
 		t.Fatalf("result has no processing time: %v: %.200s", err, value)
 	}
 	return ts
-}
-
-// mixedEvents returns n inputs: about 90% valid events of varied shapes and
-// 10% invalid ones of every kind.
-func mixedEvents(n int, seed uint64) [][]byte {
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	invalid := [][]byte{
-		[]byte("this is not valid JSON"),
-		nil,                          // tombstone
-		[]byte("   "),                // whitespace only
-		[]byte("\xff\xfe{\"id\":1}"), // not UTF-8
-		[]byte(`{"id":"a","type":"t","timestamp":1} trailing`),
-		[]byte(`[1,2,3]`),
-		[]byte(`"just a string"`),
-		[]byte(`{"type":"t","timestamp":1}`),
-		[]byte(`{"id":7,"type":"t","timestamp":1}`),
-		[]byte(`{"id":"","type":"t","timestamp":1}`),
-		[]byte(`{"id":"a","timestamp":1}`),
-		[]byte(`{"id":"a","type":"","timestamp":1}`),
-		[]byte(`{"id":"a","type":"t"}`),
-		[]byte(`{"id":"a","type":"t","timestamp":"1733328000000"}`),
-		[]byte(`{"id":"a","type":"t","timestamp":1.5}`),
-		[]byte(`{"id":"a","type":"t","timestamp":1e12}`),
-		[]byte(`{"id":"a","type":"t","timestamp":-1}`),
-		[]byte(`{"id":"a","type":"t","timestamp":1,"data":"x"}`),
-		[]byte(`{"id":"a","type":"t","timestamp":1,"data":[1]}`),
-		[]byte(strings.Repeat("[", 10000) + strings.Repeat("]", 10000)),
-		[]byte(`{"id":"a","type":"t","timestamp":1,`),
-	}
-	types := []string{"user-action", "page-view", "purchase", "signup"}
-	out := make([][]byte, n)
-	for i := range out {
-		if i%10 == 9 {
-			out[i] = invalid[rng.IntN(len(invalid))]
-			continue
-		}
-		ts := int64(1733328000000) + int64(rng.IntN(1_000_000_000))
-		switch rng.IntN(4) {
-		case 0:
-			out[i] = fmt.Appendf(nil, `{"id":"evt-%d","type":%q,"timestamp":%d,"data":{"action":"click","userId":%d}}`, i, types[rng.IntN(4)], ts, rng.IntN(1e6))
-		case 1:
-			out[i] = fmt.Appendf(nil, `{"id":"evt-%d","type":%q,"timestamp":%d}`, i, types[rng.IntN(4)], ts)
-		case 2:
-			out[i] = fmt.Appendf(nil, `{"timestamp":%d,"data":{"amount":1.50,"big":12345678901234567890,"tags":["a","\u00e9"],"nested":{"x":null}},"type":"purchase","id":"evt-%d","extra":true}`, ts, i)
-		default:
-			out[i] = fmt.Appendf(nil, `{"id":"evt-%d","type":"signup","timestamp":%d,"data":null}`, i, ts)
-		}
-	}
-	return out
 }
 
 // liveReader reads a topic under read_committed while the test runs and

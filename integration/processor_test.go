@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/event-processor/event-processor/examples"
 	"github.com/event-processor/event-processor/schema"
 )
 
@@ -18,7 +19,7 @@ import (
 // schema makes of it.
 func TestProcessorMixedEvents(t *testing.T) {
 	p := newPipeline(t, broker, 3, nil)
-	inputs := p.produce(t, mixedEvents(10000, 1))
+	inputs := p.produce(t, examples.Mixed(10000, 1))
 	p.start(t, p.config("a"))
 	p.awaitCaughtUp(t, 2*time.Minute)
 
@@ -35,7 +36,7 @@ func TestProcessorGracefulRestart(t *testing.T) {
 	p := newPipeline(t, broker, 3, nil)
 	cfg := p.config("a")
 	cfg.MaxRecords = 100
-	events := mixedEvents(8000, 2)
+	events := examples.Mixed(8000, 2)
 	inputs := p.produce(t, events[:500])
 	feed := p.feed(t, events[500:], 250, 50*time.Millisecond)
 	first := p.start(t, cfg)
@@ -57,7 +58,7 @@ func TestProcessorGracefulRestart(t *testing.T) {
 func TestProcessorGroupChanges(t *testing.T) {
 	p := newPipeline(t, broker, 6, nil)
 	live := p.startLiveReader(t, p.output, p.errored)
-	events := mixedEvents(15000, 3)
+	events := examples.Mixed(15000, 3)
 	inputs := p.produce(t, events[:5000])
 	a := p.start(t, p.config("a"))
 	p.start(t, p.config("b"))
@@ -94,7 +95,7 @@ func TestProcessorOversizedOutput(t *testing.T) {
 			events = append(events, []byte(big))
 			continue
 		}
-		events = append(events, mixedEvents(1, uint64(i))[0])
+		events = append(events, examples.Mixed(1, uint64(i))[0])
 	}
 	inputs := p.produce(t, events)
 	p.start(t, p.config("a"))
@@ -136,7 +137,7 @@ func TestProcessorStartsBeforeTopics(t *testing.T) {
 		t.Errorf("/healthz while waiting for topics = %d, want 200", code)
 	}
 	p.createTopics(t, 2, nil)
-	inputs := p.produce(t, mixedEvents(500, 4))
+	inputs := p.produce(t, examples.Mixed(500, 4))
 	awaitStatus(t, url+"/readyz", http.StatusOK, time.Minute)
 	p.awaitCaughtUp(t, time.Minute)
 	p.checkExactlyOnce(t, inputs, p.readResults(t), schema.DefaultPipelineName)
@@ -160,7 +161,7 @@ func TestProcessorBrokerDown(t *testing.T) {
 	}
 	t.Cleanup(func() { b.Terminate(context.Background()) })
 	p := newPipeline(t, b, 3, nil)
-	events := mixedEvents(6000, 5)
+	events := examples.Mixed(6000, 5)
 	inputs := p.produce(t, events[:2000])
 	if err := b.Stop(ctx, 10*time.Second); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,7 @@
 // when the first records arrive, hands every record to the TransformFunc and
 // produces what it returns, and ends the transaction once it holds
 // Config.MaxRecords input records or has been open Config.MaxInterval
-// (defaults 1000 and 100ms, as Kafka Streams under exactly-once). Ending
+// (defaults 10000 and 100ms; Kafka Streams under exactly-once commits every 100ms). Ending
 // commits the produced records together with the consumed offsets, so a
 // read_committed reader downstream sees the result of every input exactly
 // once, whatever crashes or rebalances happen.
