@@ -3,6 +3,7 @@
 # make integration-test  only the container tests (needs a running Docker engine)
 # make kafka-image       build the local Apache Kafka image if it is missing
 # make build             the binaries, into bin/
+# make bench-kafka       event-processor vs at-least-once vs Kafka Streams on one real broker
 
 GO       ?= go
 GOFLAGS  ?=
@@ -14,7 +15,7 @@ UNIT_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 export TESTCONTAINERS_RYUK_DISABLED := true
 export TESTCONTAINERS_HOST_OVERRIDE := 127.0.0.1
 
-.PHONY: test vet unit-test integration-test kafka-image docker-check build fuzz bench
+.PHONY: test vet unit-test integration-test kafka-image docker-check build fuzz bench bench-kafka
 
 test: vet unit-test integration-test
 
@@ -46,3 +47,8 @@ fuzz:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=6 ./schema/
+
+# Side by side on one real broker; see docs/benchmarks.md. Not part of test.
+bench-kafka: docker-check kafka-image
+	cd bench/streams && mvn -q -B package
+	$(GO) test -v -run='^$$' -bench=SideBySide -benchtime=1x -timeout 60m ./bench/
