@@ -115,6 +115,17 @@ func (l *Loop) clientOpts() []kgo.Opt {
 // returns an error only if the session cannot be created at all, which New's
 // validation makes unlikely.
 func (l *Loop) Run(ctx context.Context) error {
+	// hardStop bounds the work that must outlive ctx (the last produces,
+	// ending the open transaction, leaving the group): it is cancelled
+	// ShutdownTimeout after ctx is, so shutdown never takes longer, and a
+	// produce blocked on a dead broker cannot hold it forever. Produces are
+	// not cancelled by ctx itself: a cancelled record would turn the final
+	// commit into an abort.
+	hardStop, cancelHard := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelHard()
+	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(l.cfg.ShutdownTimeout, cancelHard) })
+	defer stopAfter()
+
 	var bo backoff
 	for {
 		if ctx.Err() != nil {
@@ -127,7 +138,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		}
 		l.log.Info("transaction session started", "group", l.cfg.Group, "transactional_id", l.cfg.TransactionalID, "topics", l.cfg.Topics)
 
-		err = l.runSession(ctx, sess, &bo)
+		err = l.runSession(ctx, hardStop, sess, &bo)
 		if err == nil {
 			return nil // stopped gracefully; runSession closed the session
 		}
@@ -135,7 +146,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		// The open transaction, if any, is not ended here: the next
 		// session's InitProducerID under the same transactional id fences
 		// this producer and aborts it.
-		l.closeSession(ctx, sess)
+		l.closeSession(hardStop, sess)
 		l.obs.SessionRebuilt(err)
 		d := bo.next()
 		l.log.Warn("transaction session failed; closed it, rebuilding after backoff", "err", err, "backoff", d)
@@ -148,20 +159,12 @@ func (l *Loop) Run(ctx context.Context) error {
 // runSession polls, transforms, produces and ends transactions on one
 // session. It returns nil after a graceful stop (the session closed), or the
 // error that requires a new session (the caller closes this one).
-func (l *Loop) runSession(ctx context.Context, sess *kgo.GroupTransactSession, bo *backoff) error {
-	// Produces are never cancelled by shutdown itself (a cancelled record
-	// would turn the final commit into an abort), only once the shutdown
-	// bound has passed, so a produce blocked on a dead broker cannot hold
-	// shutdown forever.
-	prodCtx, cancelProd := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelProd()
-	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(l.cfg.ShutdownTimeout, cancelProd) })
-	defer stopAfter()
-
+func (l *Loop) runSession(ctx, hardStop context.Context, sess *kgo.GroupTransactSession, bo *backoff) error {
 	var (
 		t       *batch // the open transaction with its records, nil between transactions
 		begun   bool   // Begin was called and End not yet
 		fenced  bool   // this session has called Begin at least once
+		aborts  int    // transactions aborted in a row
 		beginFn = func() error {
 			if err := sess.Begin(); err != nil {
 				l.obs.TransactionEnded(Failed, 0, 0)
@@ -174,7 +177,7 @@ func (l *Loop) runSession(ctx context.Context, sess *kgo.GroupTransactSession, b
 	for {
 		l.obs.Heartbeat()
 		if ctx.Err() != nil {
-			l.shutdown(ctx, sess, t)
+			l.shutdown(hardStop, sess, t)
 			return nil
 		}
 
@@ -213,7 +216,7 @@ func (l *Loop) runSession(ctx context.Context, sess *kgo.GroupTransactSession, b
 			if t == nil {
 				t = &batch{begun: time.Now()}
 			}
-			l.produce(prodCtx, sess, t, fetches)
+			l.produce(hardStop, sess, t, fetches)
 		}
 
 		if t == nil || ctx.Err() != nil {
@@ -223,7 +226,7 @@ func (l *Loop) runSession(ctx context.Context, sess *kgo.GroupTransactSession, b
 			continue
 		}
 
-		endCtx, cancelEnd := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.TransactionTimeout)
+		endCtx, cancelEnd := context.WithTimeout(hardStop, l.cfg.TransactionTimeout)
 		o, err := l.end(endCtx, sess, t)
 		cancelEnd()
 		t, begun = nil, false
@@ -237,6 +240,14 @@ func (l *Loop) runSession(ctx context.Context, sess *kgo.GroupTransactSession, b
 			return err
 		case o == Committed:
 			bo.reset()
+			aborts = 0
+		default:
+			// One abort after a rebalance is routine; more in a row
+			// mean the coordinator is struggling: do not hammer it
+			// with the same batch.
+			if aborts++; aborts > 1 {
+				l.sleep(ctx, bo.next())
+			}
 		}
 	}
 }
@@ -308,12 +319,10 @@ func (l *Loop) end(ctx context.Context, sess *kgo.GroupTransactSession, t *batch
 }
 
 // shutdown ends the open transaction, if any, and closes the session, all
-// within ShutdownTimeout.
-func (l *Loop) shutdown(ctx context.Context, sess *kgo.GroupTransactSession, t *batch) {
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.ShutdownTimeout)
-	defer cancel()
+// before hardStop, which ShutdownTimeout after Run's context ended cancels.
+func (l *Loop) shutdown(hardStop context.Context, sess *kgo.GroupTransactSession, t *batch) {
 	if t != nil {
-		o, err := l.end(sctx, sess, t)
+		o, err := l.end(hardStop, sess, t)
 		if err != nil && !errors.Is(err, errAbortedProduce) {
 			l.log.Warn("could not end the open transaction on shutdown; it will be aborted when this transactional id is next used or times out",
 				"records", t.records, "err", err)
@@ -321,21 +330,17 @@ func (l *Loop) shutdown(ctx context.Context, sess *kgo.GroupTransactSession, t *
 			l.log.Info("ended the open transaction on shutdown", "outcome", o, "records", t.records)
 		}
 	}
-	l.closeSession(sctx, sess)
+	l.closeSession(hardStop, sess)
 	l.log.Info("transaction session closed; left the group")
 }
 
-// closeSession leaves the group and closes the session, bounded by ctx's
-// deadline, or by ShutdownTimeout if ctx has none. Close alone would leave
-// the group with the client's own context, which nothing bounds.
-func (l *Loop) closeSession(ctx context.Context, sess *kgo.GroupTransactSession) {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = time.Now().Add(l.cfg.ShutdownTimeout)
-	}
-	// Leave even if ctx is cancelled: a member that just disappears keeps
-	// its partitions from the others until the session timeout.
-	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+// closeSession leaves the group and closes the session, within
+// ShutdownTimeout and before hardStop. Close alone would leave the group
+// with the client's own context, which nothing bounds; a member that just
+// disappears keeps its partitions from the others until its session times
+// out.
+func (l *Loop) closeSession(hardStop context.Context, sess *kgo.GroupTransactSession) {
+	ctx, cancel := context.WithTimeout(hardStop, l.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := sess.Client().LeaveGroupContext(ctx); err != nil {
 		l.log.Warn("leaving the group did not complete", "err", err)
