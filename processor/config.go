@@ -177,11 +177,14 @@ func (c *Config) Validate() error {
 	if c.TransactionTimeout <= c.MaxInterval {
 		return bad("txn-timeout", "must exceed --txn-max-interval (%s), got %s", c.MaxInterval, c.TransactionTimeout)
 	}
+	if c.TransactionTimeout > maxTransactionTimeout {
+		return bad("txn-timeout", "must be at most %s (the broker's transaction.max.timeout.ms default), got %s", maxTransactionTimeout, c.TransactionTimeout)
+	}
 	if c.ShutdownTimeout <= 0 {
 		return bad("shutdown-timeout", "must be positive, got %s", c.ShutdownTimeout)
 	}
-	if c.MaxRecordBytes < MinRecordBytes {
-		return bad("max-record-bytes", "must be at least %d, got %d", MinRecordBytes, c.MaxRecordBytes)
+	if c.MaxRecordBytes < MinRecordBytes || c.MaxRecordBytes > MaxRecordBytes {
+		return bad("max-record-bytes", "must be between %d and %d, got %d", MinRecordBytes, MaxRecordBytes, c.MaxRecordBytes)
 	}
 	if _, err := c.Transformer(c.MaxRecordBytes); err != nil {
 		var oe *schema.OptionError
@@ -213,6 +216,14 @@ const recordOverhead = 4096
 // MinRecordBytes is the smallest --max-record-bytes: room for the record
 // overhead and schema's smallest event.
 const MinRecordBytes = schema.MinMaxRecordBytes + recordOverhead
+
+// MaxRecordBytes is the largest --max-record-bytes: the most the Kafka
+// client writes in one request (kgo's BrokerMaxWriteBytes default).
+const MaxRecordBytes = 100 << 20
+
+// maxTransactionTimeout is the broker's default transaction.max.timeout.ms;
+// a longer --txn-timeout makes every transaction fail to begin.
+const maxTransactionTimeout = 15 * time.Minute
 
 // Transformer returns the schema.Transformer that c's pipeline name and a
 // record size limit call for: events get the limit less the room kept for

@@ -186,8 +186,14 @@ func (m *metrics) count() int {
 
 func (m *metrics) Heartbeat() { m.health.beat() }
 
+// Lag sets a partition's lag, if the partition is still assigned: a fetch
+// from before a revoke must not bring its series back.
 func (m *metrics) Lag(topic string, partition int32, lag int64) {
-	m.lag.WithLabelValues(topic, strconv.Itoa(int(partition))).Set(float64(lag))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.partitions[topic][partition] {
+		m.lag.WithLabelValues(topic, strconv.Itoa(int(partition))).Set(float64(lag))
+	}
 }
 
 // health is the state behind /healthz and /readyz.

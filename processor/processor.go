@@ -89,8 +89,10 @@ func New(cfg Config, log *slog.Logger, opts ...Option) (*Processor, error) {
 // /healthz is 200 while the loop is alive (it iterates at least every
 // second, and waits for topics or brokers without blocking), and 503 if it
 // has not for a while: liveness never depends on the broker. /readyz is 200
-// once the topics exist and the instance has a partition assignment, and 503
-// before that, while the group is lost and while draining on shutdown.
+// once the topics exist and the instance has joined the group and received
+// its assignment (possibly empty: a standby beyond the partition count is
+// ready), and 503 before that, while the group is lost and while draining on
+// shutdown.
 func (p *Processor) Handler() http.Handler {
 	stall := 3*p.cfg.TransactionTimeout + 30*time.Second
 	mux := http.NewServeMux()
@@ -256,21 +258,25 @@ func (p *Processor) topicLimit(ctx context.Context, adm *kadm.Client, topics []s
 // one output or error record out.
 func (p *Processor) transform(in *kgo.Record, out []*kgo.Record) []*kgo.Record {
 	src := schema.Source{Topic: in.Topic, Partition: in.Partition, Offset: in.Offset, Known: true}
-	keep := 0 // bytes of the input's key and headers carried over
-	keep += len(in.Key)
+	// The event gets the record limit less recordOverhead; of that, room is
+	// for the key and the input's headers, the rest for the provenance
+	// headers and the record's framing.
+	const room = recordOverhead - 512
+	keep := len(in.Key) // bytes of the input's key and headers carried over
 	for _, h := range in.Headers {
 		keep += len(h.Key) + len(h.Value) + 8
 	}
-	tf, carry := p.tf, true
-	if keep > recordOverhead-512 {
+	tf, carry, shrunk := p.tf, true, false
+	if keep > room {
 		// The key and headers need more than the reserved room: shrink the
-		// event's budget, or, where they would leave too little, drop them
-		// (the provenance headers still identify the input).
-		budget := p.limit - 512 - keep
-		if budget >= schema.MinMaxRecordBytes {
+		// event's budget by the excess, or, where that would leave too
+		// little, drop them (the provenance headers still identify the
+		// input).
+		if budget := p.limit - 512 - keep; budget >= schema.MinMaxRecordBytes {
 			tf, _ = schema.New(schema.Options{PipelineName: p.cfg.PipelineName, MaxRecordBytes: budget})
+			shrunk = true
 		} else {
-			carry = false
+			carry, keep = false, 0
 		}
 	}
 	res := tf.Transform(nil, in.Value, src, p.now())
@@ -283,7 +289,8 @@ func (p *Processor) transform(in *kgo.Record, out []*kgo.Record) []*kgo.Record {
 	switch {
 	case carry && len(in.Key) > 0:
 		r.Key = in.Key
-	case len(res.ID) > 0 && len(res.ID) < recordOverhead-512:
+	case !shrunk && keep+len(res.ID)+8 <= room:
+		// No input key: the event id, where it fits in the room left.
 		r.Key = res.ID
 	}
 	r.Headers = make([]kgo.RecordHeader, 0, len(in.Headers)+3)

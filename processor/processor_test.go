@@ -103,15 +103,24 @@ func TestTransformLargeKeyStaysUnderLimit(t *testing.T) {
 	key := []byte(strings.Repeat("k", 20*1024))
 	value := []byte(`{"id":"e","type":"t","timestamp":1,"data":{"s":"` + strings.Repeat("x", 50*1024) + `"}}`)
 	r := p.transform(&kgo.Record{Topic: "input-events", Key: key, Value: value}, nil)[0]
-	size := len(r.Key) + len(r.Value)
-	for _, h := range r.Headers {
-		size += len(h.Key) + len(h.Value)
-	}
-	if size > p.limit {
-		t.Fatalf("record is %d bytes, over the %d limit", size, p.limit)
+	if size := recordSize(r); size > p.limit {
+		t.Fatalf("record is %d bytes, over the %d limit", recordSize(r), p.limit)
 	}
 	if r.Topic != "error-events" || !strings.Contains(string(r.Value), schema.OutputTooLarge) || string(r.Key) != string(key) {
 		t.Fatalf("got %s key len %d: %.120s", r.Topic, len(r.Key), r.Value)
+	}
+
+	// No key, headers filling the reserved room and a long id: the id
+	// must not become a key that pushes the record over the limit.
+	hdrs := []kgo.RecordHeader{{Key: "h", Value: []byte(strings.Repeat("v", 3560))}}
+	id := strings.Repeat("i", 200)
+	value = []byte(`{"id":"` + id + `","type":"t","timestamp":1,"data":{"s":"` + strings.Repeat("x", 80*1024) + `"}}`)
+	r = p.transform(&kgo.Record{Topic: "input-events", Headers: hdrs, Value: value}, nil)[0]
+	if size := recordSize(r); size > p.limit-300 {
+		t.Fatalf("keyless record with large headers is %d bytes, too close to the %d limit for framing", size, p.limit)
+	}
+	if !strings.Contains(string(r.Value), schema.OutputTooLarge) {
+		t.Fatalf("got %.120s, want an %s error event", r.Value, schema.OutputTooLarge)
 	}
 
 	// A key too large to carry at all is dropped in favour of the event id.
@@ -120,6 +129,15 @@ func TestTransformLargeKeyStaysUnderLimit(t *testing.T) {
 	if string(r.Key) != "e" || r.Topic != "output-results" {
 		t.Fatalf("huge key: got topic %s key %.20q", r.Topic, r.Key)
 	}
+}
+
+// recordSize is a record's key, value and header bytes, without framing.
+func recordSize(r *kgo.Record) int {
+	size := len(r.Key) + len(r.Value)
+	for _, h := range r.Headers {
+		size += len(h.Key) + len(h.Value)
+	}
+	return size
 }
 
 func TestMetricsCountCommittedResultsOnly(t *testing.T) {
