@@ -19,6 +19,7 @@ import (
 
 	"github.com/event-processor/event-processor/examples"
 	"github.com/event-processor/event-processor/processor"
+	"github.com/event-processor/event-processor/schema"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -124,7 +125,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, servi
 		}
 		samples, source = b, *file
 	}
-	inputs, err := demoSamples(samples)
+	tf, err := cfg.Transformer(cfg.MaxRecordBytes)
+	if err != nil {
+		return fail(2, "%v", err)
+	}
+	inputs, err := demoSamples(samples, tf)
 	if err != nil {
 		return fail(1, "--file %s: %v", source, err)
 	}
@@ -289,8 +294,10 @@ func demoHTTPHost(addr string) string {
 // demoSamples turns a samples file into input records: one per element of a
 // JSON array (with insignificant whitespace removed), or else one per
 // non-blank line, each of which must be JSON. The events are keyed by id,
-// as a typical producer would key them.
-func demoSamples(b []byte) ([]demoInput, error) {
+// as a typical producer would key them; tf, the processor's own contract,
+// says which of them are valid events, so that the summary can check the
+// routing of a file that also holds invalid ones.
+func demoSamples(b []byte, tf *schema.Transformer) ([]demoInput, error) {
 	b = bytes.TrimPrefix(b, []byte{0xEF, 0xBB, 0xBF})
 	var values [][]byte
 	if trimmed := bytes.TrimSpace(b); len(trimmed) > 0 && trimmed[0] == '[' {
@@ -324,7 +331,7 @@ func demoSamples(b []byte) ([]demoInput, error) {
 			ID any `json:"id"`
 		}
 		json.Unmarshal(v, &ev) // a value that is not an event simply has no key
-		inputs[i] = demoInput{value: v, valid: true}
+		inputs[i] = demoInput{value: v, valid: !tf.Transform(nil, v, schema.Source{}, time.Now()).IsError}
 		if id, ok := ev.ID.(string); ok && id != "" {
 			inputs[i].key = []byte(id)
 		}

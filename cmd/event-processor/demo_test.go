@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/event-processor/event-processor/processor"
 	"net"
 	"net/http"
 	"os"
@@ -42,7 +43,12 @@ func TestDemo(t *testing.T) {
 	inputs := demoSummaryLine(t, stdout, "inputs")
 	outputs := demoSummaryLine(t, stdout, "outputs")
 	errs := demoSummaryLine(t, stdout, "errors")
-	samples, err := demoSamples(mustReadSamples(t))
+	cfg := processor.DefaultConfig()
+	tf, err := cfg.Transformer(cfg.MaxRecordBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, err := demoSamples(mustReadSamples(t), tf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,13 +93,18 @@ func mustReadSamples(t *testing.T) []byte {
 func TestDemoFile(t *testing.T) {
 	dir := t.TempDir()
 	lines := filepath.Join(dir, "events.jsonl")
-	os.WriteFile(lines, []byte(`{"id":"a","type":"t","timestamp":1}`+"\n\n"+`{"id":"b","type":"t","timestamp":2,"data":{"x":19.99}}`+"\n"), 0o644)
+	// The last line is JSON but not a valid event: an error event, and no
+	// exactly-once mismatch.
+	os.WriteFile(lines, []byte(`{"id":"a","type":"t","timestamp":1}`+"\n\n"+`{"id":"b","type":"t","timestamp":2,"data":{"x":19.99}}`+"\n"+`{"id":"c"}`+"\n"), 0o644)
 	stdout, stderr, code := runDemoTest(t, t.Context(), "--file", lines, "--partitions", "1", "--pipeline-name", "demo-test")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	if got := demoSummaryLine(t, stdout, "outputs"); got != 2 {
 		t.Errorf("outputs = %d, want 2", got)
+	}
+	if got, want := demoSummaryLine(t, stdout, "errors"), 1+len(demoInvalid(1_000_000)); got != want || !strings.Contains(stdout, "0 missing, 0 duplicated") {
+		t.Errorf("errors = %d, want %d (the file's invalid event and the built-in invalid messages), and exactly once:\n%s", got, want, stdout)
 	}
 	if !strings.Contains(stdout, `"x":19.99,"original_timestamp":2,"processing_pipeline":"demo-test"`) {
 		t.Errorf("output lacks the enriched event:\n%s", stdout)
