@@ -139,55 +139,59 @@ type srcPos struct {
 	offset    int64
 }
 
-// feeder produces inputs in the background, batch by batch.
+// feeder produces inputs in the background, batch by batch, until stopped,
+// so that whatever a test does to the processor meanwhile happens while
+// input is still arriving.
 type feeder struct {
+	stopc  chan struct{}
 	done   chan struct{}
 	inputs map[srcPos][]byte
 	err    error
 }
 
-// feed produces values in batches of size, one batch every interval.
+// feed produces values in batches of size, one batch every interval, going
+// round values again (at new offsets) until stop is called.
 func (p *pipeline) feed(t *testing.T, values [][]byte, size int, interval time.Duration) *feeder {
 	t.Helper()
 	cl := newClient(t, p.b, kgo.DefaultProduceTopic(p.input), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
-	f := &feeder{done: make(chan struct{}), inputs: make(map[srcPos][]byte)}
+	f := &feeder{stopc: make(chan struct{}), done: make(chan struct{}), inputs: make(map[srcPos][]byte)}
 	go func() {
 		defer close(f.done)
-		for len(values) > 0 {
-			n := min(size, len(values))
-			recs := make([]*kgo.Record, n)
+		for next := 0; ; {
+			recs := make([]*kgo.Record, size)
 			for i := range recs {
-				recs[i] = &kgo.Record{Value: values[i]}
+				recs[i] = &kgo.Record{Value: values[next%len(values)]}
+				next++
 			}
-			values = values[n:]
 			if f.err = cl.ProduceSync(context.Background(), recs...).FirstErr(); f.err != nil {
 				return
 			}
 			for _, r := range recs {
 				f.inputs[srcPos{r.Partition, r.Offset}] = r.Value
 			}
-			time.Sleep(interval)
+			select {
+			case <-f.stopc:
+				return
+			case <-time.After(interval):
+			}
 		}
 	}()
+	t.Cleanup(func() { f.stop(t) })
 	return f
 }
 
-func (f *feeder) finished() bool {
-	select {
-	case <-f.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// wait waits for the feeder to finish and returns what it produced.
-func (f *feeder) wait(t *testing.T) map[srcPos][]byte {
+// stop stops the feeder and returns what it produced.
+func (f *feeder) stop(t *testing.T) map[srcPos][]byte {
 	t.Helper()
 	select {
+	case <-f.stopc:
+	default:
+		close(f.stopc)
+	}
+	select {
 	case <-f.done:
-	case <-time.After(2 * time.Minute):
-		t.Fatal("feeder did not finish within 2 minutes")
+	case <-time.After(time.Minute):
+		t.Fatal("feeder did not stop within a minute")
 	}
 	if f.err != nil {
 		t.Fatalf("feeding inputs: %v", f.err)
@@ -195,28 +199,34 @@ func (f *feeder) wait(t *testing.T) map[srcPos][]byte {
 	return f.inputs
 }
 
+// committed returns the total of the group's committed offsets on the
+// input topic.
+func (p *pipeline) committed(t *testing.T) int64 {
+	t.Helper()
+	committed, err := admin(t, p.b).FetchOffsets(t.Context(), p.group)
+	if err != nil {
+		return 0
+	}
+	var total int64
+	committed.Each(func(o kadm.OffsetResponse) {
+		if o.Topic == p.input && o.Err == nil {
+			total += o.At
+		}
+	})
+	return total
+}
+
 // awaitCommitted waits until the group has committed at least n offsets in
 // total on the input topic.
 func (p *pipeline) awaitCommitted(t *testing.T, n int64, timeout time.Duration) {
 	t.Helper()
-	adm := admin(t, p.b)
 	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		committed, err := adm.FetchOffsets(t.Context(), p.group)
-		if err == nil {
-			var total int64
-			committed.Each(func(o kadm.OffsetResponse) {
-				if o.Topic == p.input && o.Err == nil {
-					total += o.At
-				}
-			})
-			if total >= n {
-				return
-			}
+	for p.committed(t) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("group %s did not commit %d offsets within %s (committed %d)", p.group, n, timeout, p.committed(t))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("group %s did not commit %d offsets within %s", p.group, n, timeout)
 }
 
 // awaitCaughtUp waits until the group's committed offsets reach the input's
