@@ -4,6 +4,8 @@
 # make kafka-image       build the local Apache Kafka image if it is missing
 # make build             the binaries, into bin/
 # make bench-kafka       event-processor vs at-least-once vs Kafka Streams on one real broker
+# make image             the container image (IMAGE=name:tag, default event-processor:dev)
+# make helm-lint         lint and render the Helm chart (HELM=path to helm)
 
 GO       ?= go
 GOFLAGS  ?=
@@ -15,7 +17,7 @@ UNIT_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 export TESTCONTAINERS_RYUK_DISABLED := true
 export TESTCONTAINERS_HOST_OVERRIDE := 127.0.0.1
 
-.PHONY: test vet unit-test integration-test kafka-image docker-check build fuzz bench bench-kafka
+.PHONY: test vet unit-test integration-test kafka-image docker-check build fuzz bench bench-kafka image helm-lint
 
 test: vet unit-test integration-test
 
@@ -52,3 +54,19 @@ bench:
 bench-kafka: docker-check kafka-image
 	cd bench/streams && mvn -q -B package
 	$(GO) test -v -run='^$$' -bench=SideBySide -benchtime=1x -timeout 60m ./bench/
+
+IMAGE ?= event-processor:dev
+HELM  ?= helm
+
+image: docker-check
+	docker build -t $(IMAGE) .
+
+# Lints the chart, renders it with and without the optional objects, and
+# checks that the values schema refuses a bad value and an unknown key.
+helm-lint:
+	$(HELM) lint --strict helm/event-processor
+	$(HELM) lint --strict helm/event-processor --set serviceMonitor.enabled=true,keda.enabled=true
+	$(HELM) template t helm/event-processor >/dev/null
+	$(HELM) template t helm/event-processor --set serviceMonitor.enabled=true,keda.enabled=true >/dev/null
+	! $(HELM) template t helm/event-processor --set log.level=verbose >/dev/null 2>&1
+	! $(HELM) template t helm/event-processor --set unknownKey=1 >/dev/null 2>&1
