@@ -44,18 +44,7 @@ func processorVariant(name string, maxRecords int) variant {
 			if err != nil {
 				return nil, err
 			}
-			ctx, cancel := context.WithCancel(ctx)
-			done := make(chan error, 1)
-			go func() { done <- proc.Run(ctx) }()
-			return func() error {
-				cancel()
-				select {
-				case err := <-done:
-					return err
-				case <-time.After(30 * time.Second):
-					return errors.New("processor did not stop within 30s")
-				}
-			}, nil
+			return background(ctx, "processor", proc.Run), nil
 		},
 	}
 }
@@ -68,7 +57,8 @@ func processorVariant(name string, maxRecords int) variant {
 var atLeastOncePipe = variant{
 	name: "at-least-once",
 	start: func(ctx context.Context, p *pipeline) (func() error, error) {
-		tf, err := schema.New(schema.Options{MaxRecordBytes: schema.DefaultMaxRecordBytes - 4096})
+		cfg := processor.DefaultConfig() // the processor's own event budget
+		tf, err := cfg.Transformer(cfg.MaxRecordBytes)
 		if err != nil {
 			return nil, err
 		}
@@ -82,22 +72,28 @@ var atLeastOncePipe = variant{
 		if err != nil {
 			return nil, err
 		}
-		ctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() {
+		return background(ctx, "at-least-once pipe", func(ctx context.Context) error {
 			defer cl.Close()
-			done <- pipe(ctx, cl, tf, p)
-		}()
-		return func() error {
-			cancel()
-			select {
-			case err := <-done:
-				return err
-			case <-time.After(30 * time.Second):
-				return errors.New("at-least-once pipe did not stop within 30s")
-			}
-		}, nil
+			return pipe(ctx, cl, tf, p)
+		}), nil
 	},
+}
+
+// background runs fn until the returned stop is called; stop cancels fn's
+// context and waits up to 30s for fn to return its error.
+func background(ctx context.Context, name string, fn func(context.Context) error) (stop func() error) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- fn(ctx) }()
+	return func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			return fmt.Errorf("%s did not stop within 30s", name)
+		}
+	}
 }
 
 // pipe is the at-least-once loop: poll, transform and produce, flush,
