@@ -122,18 +122,7 @@ func TestProcessorOversizedOutput(t *testing.T) {
 // processes everything.
 func TestProcessorStartsBeforeTopics(t *testing.T) {
 	p := definePipeline(t, broker)
-	cfg := p.config("a")
-	cfg.HTTPAddr = freeAddr(t)
-	p.start(t, cfg)
-	url := "http://" + cfg.HTTPAddr
-
-	time.Sleep(2 * time.Second)
-	if code, body := get(t, url+"/readyz"); code != http.StatusServiceUnavailable {
-		t.Errorf("/readyz before topics exist = %d %q, want 503", code, body)
-	}
-	if code, _ := get(t, url+"/healthz"); code != http.StatusOK {
-		t.Errorf("/healthz while waiting for topics = %d, want 200", code)
-	}
+	url := p.startWaiting(t, "before topics exist")
 	p.createTopics(t, 2, nil)
 	inputs := p.produce(t, examples.Mixed(500, 4))
 	awaitStatus(t, url+"/readyz", http.StatusOK, time.Minute)
@@ -165,17 +154,7 @@ func TestProcessorBrokerDown(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cfg := p.config("a")
-	cfg.HTTPAddr = freeAddr(t)
-	p.start(t, cfg)
-	url := "http://" + cfg.HTTPAddr
-	time.Sleep(3 * time.Second)
-	if code, body := get(t, url+"/readyz"); code != http.StatusServiceUnavailable {
-		t.Errorf("/readyz with the broker down = %d %q, want 503", code, body)
-	}
-	if code, _ := get(t, url+"/healthz"); code != http.StatusOK {
-		t.Errorf("/healthz with the broker down = %d, want 200 (liveness must not depend on the broker)", code)
-	}
+	url := p.startWaiting(t, "with the broker down")
 	if err := b.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -197,6 +176,25 @@ func TestProcessorBrokerDown(t *testing.T) {
 	}
 	p.awaitCaughtUp(t, 3*time.Minute)
 	p.checkExactlyOnce(t, inputs, p.readResults(t), schema.DefaultPipelineName)
+}
+
+// startWaiting starts a processor serving HTTP while it cannot work yet
+// (when, for messages), checks that it is alive but not ready after a few
+// seconds, and returns its base URL.
+func (p *pipeline) startWaiting(t *testing.T, when string) string {
+	t.Helper()
+	cfg := p.config("a")
+	cfg.HTTPAddr = freeAddr(t)
+	p.start(t, cfg)
+	url := "http://" + cfg.HTTPAddr
+	time.Sleep(3 * time.Second)
+	if code, body := get(t, url+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz %s = %d %q, want 503", when, code, body)
+	}
+	if code, _ := get(t, url+"/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz %s = %d, want 200 (liveness must not depend on the broker)", when, code)
+	}
+	return url
 }
 
 func get(t *testing.T, url string) (int, string) {
