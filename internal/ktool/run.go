@@ -1,4 +1,13 @@
-package main
+// Package ktool is the everyday Kafka tool for this project: produce records
+// from the command line or a file, consume them readably or as JSON lines,
+// list, create and describe topics, show a consumer group's lag, and verify
+// that a processor's results match its input exactly once. It talks to any
+// Kafka-compatible bootstrap address (--brokers, or the environment variable
+// KAFKA_BOOTSTRAP_SERVERS, or localhost:9092).
+//
+// Usage errors exit 2, runtime errors (an unreachable broker, a missing
+// topic, an unreadable file) exit 1. See docs/ktool.md.
+package ktool
 
 import (
 	"context"
@@ -141,9 +150,9 @@ func commands() map[string]*command {
 	return m
 }
 
-// run is ktool's entry point; main only hands it the process's arguments
-// and streams. It returns the exit status.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// Main is ktool's entry point; the command's main only hands it the
+// process's arguments and streams. It returns the exit status.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return runContext(ctx, args, stdin, stdout, stderr)

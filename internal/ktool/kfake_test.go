@@ -1,4 +1,4 @@
-package main
+package ktool
 
 // End-to-end tests of every subcommand against franz-go's in-process fake
 // cluster (kfake), on 127.0.0.1. The real-broker versions are in
