@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/event-processor/event-processor/schema"
 	"github.com/event-processor/event-processor/txn"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -26,14 +25,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-)
-
-// Provenance headers, on every produced record: the input record's topic,
-// partition and offset (decimal), which identify it exactly once.
-const (
-	HeaderSourceTopic     = "source.topic"
-	HeaderSourcePartition = "source.partition"
-	HeaderSourceOffset    = "source.offset"
 )
 
 // Processor runs the event processor. Build it with New and run it once with
@@ -46,10 +37,9 @@ type Processor struct {
 	metrics *metrics
 	opts    []kgo.Opt
 
-	// Set by Run once the topics are known.
-	limit int // the record size limit: --max-record-bytes lowered to the topics' max.message.bytes
-	tf    *schema.Transformer
-	now   func() time.Time
+	// Set by Run once the topics' record size limit is known.
+	router *Router
+	now    func() time.Time
 }
 
 // Option adjusts a Processor beyond its Config.
@@ -151,9 +141,8 @@ func (p *Processor) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	p.limit = limit
-	if p.tf, err = p.cfg.Transformer(limit); err != nil {
-		return fmt.Errorf("--max-record-bytes: the record limit %d leaves too little room for events: %w", limit, err)
+	if p.router, err = NewRouter(p.cfg, limit, p.now); err != nil {
+		return fmt.Errorf("--max-record-bytes: %w", err)
 	}
 
 	loop, err := txn.New(txn.Config{
@@ -257,56 +246,7 @@ func (p *Processor) topicLimit(ctx context.Context, adm *kadm.Client, topics []s
 // transform is the per-record function the loop runs: one input record in,
 // one output or error record out.
 func (p *Processor) transform(in *kgo.Record, out []*kgo.Record) []*kgo.Record {
-	src := schema.Source{Topic: in.Topic, Partition: in.Partition, Offset: in.Offset, Known: true}
-	// The event gets the record limit less recordOverhead; of that, room is
-	// for the key and the input's headers, the rest for the provenance
-	// headers and the record's framing.
-	const room = recordOverhead - 512
-	keep := len(in.Key) // bytes of the input's key and headers carried over
-	for _, h := range in.Headers {
-		keep += len(h.Key) + len(h.Value) + 8
-	}
-	tf, carry, shrunk := p.tf, true, false
-	if keep > room {
-		// The key and headers need more than the reserved room: shrink the
-		// event's budget by the excess, or, where that would leave too
-		// little, drop them (the provenance headers still identify the
-		// input).
-		if budget := p.limit - 512 - keep; budget >= schema.MinMaxRecordBytes {
-			tf, _ = schema.New(schema.Options{PipelineName: p.cfg.PipelineName, MaxRecordBytes: budget})
-			shrunk = true
-		} else {
-			carry, keep = false, 0
-		}
-	}
-	res := tf.Transform(nil, in.Value, src, p.now())
-
-	r := &kgo.Record{Topic: p.cfg.OutputTopic, Value: res.Value}
-	if res.IsError {
-		r.Topic = p.cfg.ErrorTopic
-	}
+	r, res := p.router.Route(in)
 	p.metrics.staged(res.IsError, res.ErrorType)
-	switch {
-	case carry && len(in.Key) > 0:
-		r.Key = in.Key
-	case !shrunk && keep+len(res.ID)+8 <= room:
-		// No input key: the event id, where it fits in the room left.
-		r.Key = res.ID
-	}
-	r.Headers = make([]kgo.RecordHeader, 0, len(in.Headers)+3)
-	if carry {
-		for _, h := range in.Headers {
-			switch h.Key {
-			case HeaderSourceTopic, HeaderSourcePartition, HeaderSourceOffset:
-				continue // replaced below, so each record names one input
-			}
-			r.Headers = append(r.Headers, h)
-		}
-	}
-	r.Headers = append(r.Headers,
-		kgo.RecordHeader{Key: HeaderSourceTopic, Value: []byte(in.Topic)},
-		kgo.RecordHeader{Key: HeaderSourcePartition, Value: strconv.AppendInt(nil, int64(in.Partition), 10)},
-		kgo.RecordHeader{Key: HeaderSourceOffset, Value: strconv.AppendInt(nil, in.Offset, 10)},
-	)
 	return append(out, r)
 }

@@ -26,8 +26,7 @@ func newTestProcessor(t *testing.T) *Processor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.limit = cfg.MaxRecordBytes
-	if p.tf, err = cfg.Transformer(p.limit); err != nil {
+	if p.router, err = NewRouter(cfg, cfg.MaxRecordBytes, p.now); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -81,7 +80,7 @@ func TestTransformRoutesKeysAndHeaders(t *testing.T) {
 			if got := header(r, HeaderSourceTopic); len(got) != 1 || got[0] != "input-events" {
 				t.Errorf("%s = %v", HeaderSourceTopic, got)
 			}
-			want := p.tf.Transform(nil, tt.in.Value, schema.Source{Topic: tt.in.Topic, Partition: tt.in.Partition, Offset: tt.in.Offset, Known: true}, p.now())
+			want := p.router.tf.Transform(nil, tt.in.Value, schema.Source{Topic: tt.in.Topic, Partition: tt.in.Partition, Offset: tt.in.Offset, Known: true}, p.now())
 			if string(r.Value) != string(want.Value) {
 				t.Errorf("value %s, want schema's %s", r.Value, want.Value)
 			}
@@ -95,16 +94,16 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // budget, so the whole record still fits under the limit.
 func TestTransformLargeKeyStaysUnderLimit(t *testing.T) {
 	p := newTestProcessor(t)
-	p.limit = 64 * 1024
+	const limit = 64 * 1024
 	var err error
-	if p.tf, err = p.cfg.Transformer(p.limit); err != nil {
+	if p.router, err = NewRouter(p.cfg, limit, p.now); err != nil {
 		t.Fatal(err)
 	}
 	key := []byte(strings.Repeat("k", 20*1024))
 	value := []byte(`{"id":"e","type":"t","timestamp":1,"data":{"s":"` + strings.Repeat("x", 50*1024) + `"}}`)
 	r := p.transform(&kgo.Record{Topic: "input-events", Key: key, Value: value}, nil)[0]
-	if size := recordSize(r); size > p.limit {
-		t.Fatalf("record is %d bytes, over the %d limit", recordSize(r), p.limit)
+	if size := recordSize(r); size > limit {
+		t.Fatalf("record is %d bytes, over the %d limit", recordSize(r), limit)
 	}
 	if r.Topic != "error-events" || !strings.Contains(string(r.Value), schema.OutputTooLarge) || string(r.Key) != string(key) {
 		t.Fatalf("got %s key len %d: %.120s", r.Topic, len(r.Key), r.Value)
@@ -116,8 +115,8 @@ func TestTransformLargeKeyStaysUnderLimit(t *testing.T) {
 	id := strings.Repeat("i", 200)
 	value = []byte(`{"id":"` + id + `","type":"t","timestamp":1,"data":{"s":"` + strings.Repeat("x", 80*1024) + `"}}`)
 	r = p.transform(&kgo.Record{Topic: "input-events", Headers: hdrs, Value: value}, nil)[0]
-	if size := recordSize(r); size > p.limit-300 {
-		t.Fatalf("keyless record with large headers is %d bytes, too close to the %d limit for framing", size, p.limit)
+	if size := recordSize(r); size > limit-300 {
+		t.Fatalf("keyless record with large headers is %d bytes, too close to the %d limit for framing", size, limit)
 	}
 	if !strings.Contains(string(r.Value), schema.OutputTooLarge) {
 		t.Fatalf("got %.120s, want an %s error event", r.Value, schema.OutputTooLarge)

@@ -1,0 +1,90 @@
+package processor
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/event-processor/event-processor/schema"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// keyHeaderRoom is the part of recordOverhead kept for the input's key and
+// headers; the rest is for the provenance headers and the record's framing.
+const keyHeaderRoom = recordOverhead - 512
+
+// Router maps one input record to its one result record: the event or
+// error event the contract makes of its value, on the output or error
+// topic, with the input's key (else the event id) and headers and the
+// provenance headers. Build it with NewRouter once the record size limit is
+// known; it is safe for concurrent use.
+type Router struct {
+	output, errors string
+	pipeline       string
+	limit          int // the record size limit
+	tf             *schema.Transformer
+	now            func() time.Time
+}
+
+// NewRouter returns the router for cfg's topics and pipeline name under a
+// record size limit (--max-record-bytes lowered to the output and error
+// topics' max.message.bytes). now is the processing clock; nil means
+// time.Now.
+func NewRouter(cfg Config, limit int, now func() time.Time) (*Router, error) {
+	tf, err := cfg.Transformer(limit)
+	if err != nil {
+		return nil, fmt.Errorf("the record limit %d leaves too little room for events: %w", limit, err)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Router{output: cfg.OutputTopic, errors: cfg.ErrorTopic, pipeline: cfg.PipelineName, limit: limit, tf: tf, now: now}, nil
+}
+
+// Limit is the record size limit the router keeps every record under.
+func (rt *Router) Limit() int { return rt.limit }
+
+// Route returns the result record for in and what the contract made of it.
+func (rt *Router) Route(in *kgo.Record) (*kgo.Record, schema.Result) {
+	src := schema.Source{Topic: in.Topic, Partition: in.Partition, Offset: in.Offset, Known: true}
+	keep := len(in.Key) // bytes of the input's key and headers carried over
+	for _, h := range in.Headers {
+		keep += len(h.Key) + len(h.Value) + 8
+	}
+	tf, carry, shrunk := rt.tf, true, false
+	if keep > keyHeaderRoom {
+		// The key and headers need more than the reserved room: shrink the
+		// event's budget by the excess, or, where that would leave too
+		// little, drop them (the provenance headers still identify the
+		// input).
+		if budget := rt.limit - 512 - keep; budget >= schema.MinMaxRecordBytes {
+			tf, _ = schema.New(schema.Options{PipelineName: rt.pipeline, MaxRecordBytes: budget})
+			shrunk = true
+		} else {
+			carry, keep = false, 0
+		}
+	}
+	res := tf.Transform(nil, in.Value, src, rt.now())
+
+	r := &kgo.Record{Topic: rt.output, Value: res.Value}
+	if res.IsError {
+		r.Topic = rt.errors
+	}
+	switch {
+	case carry && len(in.Key) > 0:
+		r.Key = in.Key
+	case !shrunk && keep+len(res.ID)+8 <= keyHeaderRoom:
+		// No input key: the event id, where it fits in the room left.
+		r.Key = res.ID
+	}
+	r.Headers = make([]kgo.RecordHeader, 0, len(in.Headers)+3)
+	if carry {
+		for _, h := range in.Headers {
+			if isProvenance(h.Key) {
+				continue // replaced below, so each record names one input
+			}
+			r.Headers = append(r.Headers, h)
+		}
+	}
+	r.Headers = appendProvenance(r.Headers, in)
+	return r, res
+}
