@@ -184,11 +184,10 @@ func (p *Processor) awaitTopics(ctx context.Context) (int, error) {
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	topics := []string{p.cfg.InputTopic, p.cfg.OutputTopic, p.cfg.ErrorTopic}
 	backoff := 250 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		p.health.beat()
-		limit, err := p.topicLimit(ctx, adm, topics)
+		limit, err := RecordLimit(ctx, adm, p.cfg)
 		if err == nil {
 			return limit, nil
 		}
@@ -209,14 +208,20 @@ func (p *Processor) awaitTopics(ctx context.Context) (int, error) {
 	}
 }
 
-func (p *Processor) topicLimit(ctx context.Context, adm *kadm.Client, topics []string) (int, error) {
+// RecordLimit checks that cfg's input, output and error topics exist and
+// returns the record size limit the processor keeps every result under:
+// --max-record-bytes lowered to the output and error topics'
+// max.message.bytes. The processor reads it once, at start-up; a verifier
+// reads it the same way to know what the processor made of each input.
+func RecordLimit(ctx context.Context, adm *kadm.Client, cfg Config) (int, error) {
+	topics := []string{cfg.InputTopic, cfg.OutputTopic, cfg.ErrorTopic}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	configs, err := adm.DescribeTopicConfigs(ctx, topics...)
 	if err != nil {
-		return 0, fmt.Errorf("cannot reach the Kafka brokers %v (check --kafka-bootstrap-servers and the network): %w", p.cfg.Brokers, err)
+		return 0, fmt.Errorf("cannot reach the Kafka brokers %v (check --kafka-bootstrap-servers and the network): %w", cfg.Brokers, err)
 	}
-	limit := p.cfg.MaxRecordBytes
+	limit := cfg.MaxRecordBytes
 	for _, rc := range configs {
 		if errors.Is(rc.Err, kerr.UnknownTopicOrPartition) {
 			return 0, fmt.Errorf("topic %q does not exist: create it (the processor never creates topics)", rc.Name)
@@ -224,7 +229,7 @@ func (p *Processor) topicLimit(ctx context.Context, adm *kadm.Client, topics []s
 		if rc.Err != nil {
 			return 0, fmt.Errorf("describing topic %q: %w", rc.Name, rc.Err)
 		}
-		if rc.Name == p.cfg.InputTopic {
+		if rc.Name == cfg.InputTopic {
 			continue
 		}
 		for _, c := range rc.Configs {
