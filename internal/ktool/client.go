@@ -60,16 +60,21 @@ func (e *env) connect(ctx context.Context, opts ...kgo.Opt) (*kgo.Client, error)
 // newClient returns a client for the bootstrap brokers without checking
 // that they answer.
 func (e *env) newClient(opts ...kgo.Opt) (*kgo.Client, error) {
-	base := []kgo.Opt{
-		kgo.SeedBrokers(e.seeds()...),
-		kgo.DialTimeout(e.connectTimeout),
-		kgo.ClientID("ktool"),
-	}
-	cl, err := kgo.NewClient(append(base, opts...)...)
+	cl, err := kgo.NewClient(append(e.clientOpts(), opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("creating Kafka client: %w", err)
 	}
 	return cl, nil
+}
+
+// clientOpts are the options every client of ktool's starts from: the
+// bootstrap brokers and how to reach them.
+func (e *env) clientOpts() []kgo.Opt {
+	return []kgo.Opt{
+		kgo.SeedBrokers(e.seeds()...),
+		kgo.DialTimeout(e.connectTimeout),
+		kgo.ClientID("ktool"),
+	}
 }
 
 // admin connects and returns an admin client; close it.

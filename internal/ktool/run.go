@@ -56,6 +56,7 @@ Commands:
   topics create TOPIC...         create topics
   topics describe TOPIC...       partitions, leaders, replicas, configs
   lag GROUP                      a consumer group's committed offsets, end offsets and lag
+  verify                         check that every input has exactly one result
   help [COMMAND]                 show help
 
 Flags of every command:
@@ -144,7 +145,7 @@ type command struct {
 func commands() map[string]*command {
 	m := map[string]*command{}
 	for _, c := range []*command{produceCommand(), consumeCommand(), topicsListCommand(),
-		topicsCreateCommand(), topicsDescribeCommand(), lagCommand()} {
+		topicsCreateCommand(), topicsDescribeCommand(), lagCommand(), verifyCommand()} {
 		m[c.name] = c
 	}
 	return m
