@@ -37,7 +37,13 @@
 //     broker answered with an abortable error, or a produce failed and the
 //     loop asked for the abort. The session has already rewound to the last
 //     committed offsets; the loop simply polls again. After a failed
-//     produce it first backs off.
+//     produce it first backs off. franz-go also reports a commit whose
+//     answer was lost (UNKNOWN_SERVER_ERROR) as an abort, although the
+//     broker may have applied it; so an abort that neither a rebalance
+//     nor a failed produce explains is checked against the group's
+//     committed offsets (read stable): if they are not at the last commit,
+//     the session is rebuilt and resumes from them (an applied commit is
+//     reported as Committed).
 //   - Failed (false, err), or a failed Begin or flush: the session is closed
 //     and a new one built, with exponential backoff (250ms to 10s, reset by
 //     a commit). The new session's Begin fences the old producer and aborts

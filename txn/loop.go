@@ -33,6 +33,12 @@ type Loop struct {
 	out      []*kgo.Record // reused for every TransformFunc call
 	warned   *rateLimiter  // fetch and group errors, logged at most every warnEvery per kind
 	assigned atomic.Bool   // the current session has had an assignment
+	owned    ownedParts    // the current session's assignment, from the group callbacks
+
+	// rebalanced is set by a revoke or loss that makes GroupTransactSession
+	// abort the next End; end swaps it out just before End, so only a
+	// rebalance that came before End explains an abort.
+	rebalanced atomic.Bool
 }
 
 // warnEvery is how often one kind of fetch or group error is logged.
@@ -91,15 +97,23 @@ func (l *Loop) clientOpts() []kgo.Opt {
 		// needs: they only report, they never call End.
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 			l.log.Info("partitions assigned", "partitions", m)
+			l.owned.add(m)
 			l.assigned.Store(true)
 			l.obs.Assigned(m)
 		}),
 		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 			l.log.Info("partitions revoked", "partitions", m)
+			l.owned.remove(m)
+			if len(m) > 0 {
+				// An empty cooperative revoke does not fail the session.
+				l.rebalanced.Store(true)
+			}
 			l.obs.Revoked(m, false)
 		}),
 		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 			l.log.Warn("partitions lost", "partitions", m)
+			l.owned.remove(m)
+			l.rebalanced.Store(true)
 			l.obs.Revoked(m, true)
 		}),
 		// AllowAutoTopicCreation is deliberately absent: a missing input
@@ -132,6 +146,8 @@ func (l *Loop) Run(ctx context.Context) error {
 			return nil
 		}
 		l.assigned.Store(false)
+		l.owned.reset()
+		l.rebalanced.Store(false)
 		sess, err := kgo.NewGroupTransactSession(l.opts...)
 		if err != nil {
 			return fmt.Errorf("txn: creating the transaction session: %w", err)
@@ -295,6 +311,11 @@ func (l *Loop) end(ctx context.Context, sess *kgo.GroupTransactSession, t *batch
 		try = kgo.TryAbort
 	}
 
+	// What End would commit, and where an abort rewinds to, to check an
+	// abort against the broker below.
+	cl := sess.Client()
+	span := offsetSpan{committed: cl.CommittedOffsets(), heads: cl.UncommittedOffsets()}
+	rebalanced := l.rebalanced.Swap(false)
 	committed, err := sess.End(ctx, try)
 	d := time.Since(start)
 	switch {
@@ -310,11 +331,12 @@ func (l *Loop) end(ctx context.Context, sess *kgo.GroupTransactSession, t *batch
 		l.log.Warn("transaction aborted because a produce failed; its input will be polled again",
 			"records", t.records, "err", produceErr)
 		return Aborted, errAbortedProduce
-	default:
+	case rebalanced:
 		l.obs.TransactionEnded(Aborted, t.records, d)
-		l.log.Info("transaction aborted by a rebalance or an abortable error; polling again from the last commit",
-			"records", t.records)
+		l.log.Info("transaction aborted by a rebalance; polling again from the last commit", "records", t.records)
 		return Aborted, nil
+	default:
+		return l.confirmAbort(ctx, sess, t, span, start)
 	}
 }
 
@@ -323,7 +345,7 @@ func (l *Loop) end(ctx context.Context, sess *kgo.GroupTransactSession, t *batch
 func (l *Loop) shutdown(hardStop context.Context, sess *kgo.GroupTransactSession, t *batch) {
 	if t != nil {
 		o, err := l.end(hardStop, sess, t)
-		if err != nil && !errors.Is(err, errAbortedProduce) {
+		if err != nil && o != Committed && !errors.Is(err, errAbortedProduce) {
 			l.log.Warn("could not end the open transaction on shutdown; it will be aborted when this transactional id is next used or times out",
 				"records", t.records, "err", err)
 		} else {

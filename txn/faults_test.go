@@ -1,0 +1,130 @@
+package txn
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
+)
+
+// ambiguousCommit makes the broker apply the nth EndTxn commit but answer it
+// with UNKNOWN_SERVER_ERROR, as a broker that fails after writing the commit
+// does. It forwards the request to kfake through a second client (pinned to
+// the same EndTxn version) and sends the client an error in place of the
+// answer. It reports whether it has fired.
+func ambiguousCommit(t *testing.T, c *kfake.Cluster, nth int32) (fired func() bool) {
+	t.Helper()
+	const (
+		armed = iota
+		forwarding
+		done
+	)
+	var (
+		state   atomic.Int32
+		commits atomic.Int32
+	)
+	c.ControlKey(int16(kmsg.EndTxn), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		r := req.(*kmsg.EndTxnRequest)
+		switch {
+		case state.Load() != armed || !r.Commit:
+			return nil, nil, false // the forwarded copy, or nothing to do: kfake answers
+		case commits.Add(1) < nth:
+			return nil, nil, false
+		}
+		state.Store(forwarding)
+		vs := kversion.Stable()
+		vs.SetMaxKeyVersion(int16(kmsg.EndTxn), r.Version)
+		fwd, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.MaxVersions(vs))
+		if err != nil {
+			t.Errorf("forwarding client: %v", err)
+			return nil, nil, false
+		}
+		var fwdErr error
+		c.SleepControl(func() {
+			defer fwd.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			cp := *r
+			resp, err := cp.RequestWith(ctx, fwd)
+			if err == nil {
+				err = kerr.ErrorForCode(resp.ErrorCode)
+			}
+			fwdErr = err
+		})
+		if fwdErr != nil {
+			t.Errorf("the forwarded EndTxn commit failed: %v", fwdErr)
+		}
+		state.Store(done)
+		resp := r.ResponseKind().(*kmsg.EndTxnResponse)
+		resp.ErrorCode = kerr.UnknownServerError.Code
+		return resp, nil, true
+	})
+	return func() bool { return state.Load() == done }
+}
+
+// An EndTxn commit that the broker applies but answers with
+// UNKNOWN_SERVER_ERROR makes franz-go retry as an abort and rewind to the
+// offsets it last saw committed: End returns (false, nil) although the
+// records and offsets are committed. The loop must not trust that rewind:
+// every input must still appear exactly once in the read_committed output.
+func TestAmbiguousCommitIsNotReprocessed(t *testing.T) {
+	t.Parallel()
+	const n = 3000
+	c := newCluster(t)
+	produceInput(t, c, inTopic, 0, n)
+	fired := ambiguousCommit(t, c, 2)
+
+	obs := newRecorder()
+	cfg := testConfig(t, c, "a", obs)
+	cfg.MaxRecords = 300 // several transactions, so the second commit is mid-stream
+	start(t, cfg, identity)
+
+	waitCommitted(t, c, n/3, 20*time.Second)
+	if !fired() {
+		t.Fatal("the ambiguous commit was never injected")
+	}
+	assertExactlyOnce(t, readAll(t, c, outTopic, n, false, 10*time.Second), n)
+	// The applied commit is reported as committed, so metrics that publish
+	// on commit count every input once.
+	if _, records := obs.count(Committed); records != n {
+		t.Errorf("committed transactions hold %d records, want %d", records, n)
+	}
+	if obs.rebuilds.Load() < 1 {
+		t.Errorf("the session was not rebuilt after the unconfirmed abort")
+	}
+}
+
+func TestOffsetSpanJudge(t *testing.T) {
+	t.Parallel()
+	eo := func(o int64) kgo.EpochOffset { return kgo.EpochOffset{Epoch: -1, Offset: o} }
+	span := offsetSpan{
+		committed: map[string]map[int32]kgo.EpochOffset{"in": {0: eo(10)}},           // partition 1 has no commit yet
+		heads:     map[string]map[int32]kgo.EpochOffset{"in": {0: eo(20), 1: eo(5)}}, // what End would commit
+	}
+	all := func(string, int32) bool { return true }
+	only0 := func(_ string, p int32) bool { return p == 0 }
+	for _, tc := range []struct {
+		name   string
+		broker map[string]map[int32]int64
+		owned  func(string, int32) bool
+		want   verdict
+	}{
+		{"at the last commit", map[string]map[int32]int64{"in": {0: 10, 1: -1}}, all, abortConfirmed},
+		{"no commit returned at all", nil, only0, outcomeUnknown},
+		{"at the transaction's offsets", map[string]map[int32]int64{"in": {0: 20, 1: 5}}, all, commitApplied},
+		{"mixed", map[string]map[int32]int64{"in": {0: 20, 1: -1}}, all, outcomeUnknown},
+		{"elsewhere", map[string]map[int32]int64{"in": {0: 15, 1: 5}}, all, outcomeUnknown},
+		{"revoked partition ignored", map[string]map[int32]int64{"in": {0: 10, 1: 99}}, only0, abortConfirmed},
+		{"nothing owned", map[string]map[int32]int64{"in": {0: 99}}, func(string, int32) bool { return false }, abortConfirmed},
+	} {
+		if got := span.judge(tc.broker, tc.owned); got != tc.want {
+			t.Errorf("%s: got verdict %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
