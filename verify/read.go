@@ -192,7 +192,7 @@ func AwaitCommitted(ctx context.Context, adm *kadm.Client, group, topic string, 
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("group %s on %s: %w: %s", group, topic, ErrGroupBehind, last)
+			return fmt.Errorf("group %s on %s: %w: %s: %w", group, topic, ErrGroupBehind, last, context.Cause(ctx))
 		case <-time.After(every):
 		}
 	}

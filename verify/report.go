@@ -23,6 +23,15 @@ func (r *Report) ErrorTypeSummary() string {
 	return strings.Join(parts, ", ")
 }
 
+// CountSummary is every kind's count: "0 missing, 0 duplicated, ...".
+func (r *Report) CountSummary() string {
+	parts := make([]string, 0, numKinds)
+	for _, k := range Kinds() {
+		parts = append(parts, fmt.Sprintf("%d %s", r.Counts[k], strings.ReplaceAll(k.String(), "_", " ")))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Verdict is the report in one line.
 func (r *Report) Verdict() string {
 	if r.OK() {

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"os/signal"
 	"slices"
@@ -19,7 +18,7 @@ import (
 
 	"github.com/event-processor/event-processor/examples"
 	"github.com/event-processor/event-processor/processor"
-	"github.com/event-processor/event-processor/schema"
+	"github.com/event-processor/event-processor/verify"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -66,7 +65,6 @@ func demoCommand(args []string, stdout, stderr io.Writer) int {
 type demoInput struct {
 	key, value []byte
 	label      string // what an invalid message is, for the listing; "" for events
-	valid      bool   // expected to become an output event
 	partition  int32  // where it was written, set once produced
 	offset     int64
 }
@@ -125,11 +123,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer, servi
 		}
 		samples, source = b, *file
 	}
-	tf, err := cfg.Transformer(cfg.MaxRecordBytes)
-	if err != nil {
-		return fail(2, "%v", err)
-	}
-	inputs, err := demoSamples(samples, tf)
+	inputs, err := demoSamples(samples)
 	if err != nil {
 		return fail(1, "--file %s: %v", source, err)
 	}
@@ -224,7 +218,13 @@ processor     group %s, transactional id %s, read_committed, exactly once
 		}
 	}
 
-	results, err := demoRead(ctx, addr, []string{cfg.OutputTopic, cfg.ErrorTopic}, len(inputs), timeout)
+	readCtx, cancelRead := context.WithTimeout(ctx, timeout)
+	defer cancelRead()
+	results, err := demoRead(readCtx, adm, addr, []string{cfg.OutputTopic, cfg.ErrorTopic})
+	var report *verify.Report
+	if err == nil {
+		report, err = verify.Run(readCtx, []kgo.Opt{kgo.SeedBrokers(addr)}, verify.Config{Processor: cfg})
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return fail(1, "interrupted")
@@ -232,25 +232,25 @@ processor     group %s, transactional id %s, read_committed, exactly once
 		return fail(1, "reading the results: %v", err)
 	}
 	txns := demoCounter(p.Gatherer(), "event_processor_transactions_total", "result")
-	sum := demoSummarize(inputs, results, cfg.OutputTopic, cfg.InputTopic)
-	demoPrint(stdout, inputs, sum, cfg.OutputTopic, cfg.ErrorTopic)
+	outputs, errs := demoListing(inputs, results, cfg.OutputTopic)
+	demoPrint(stdout, inputs, outputs, errs, cfg.OutputTopic, cfg.ErrorTopic)
 	fmt.Fprintf(stdout, `
 summary
   inputs        %d (%d valid, %d invalid)
   outputs       %d on %s
   errors        %d on %s: %s
-  exactly once  %s
+  verified      %s (%s)
   transactions  %d committed, %d aborted, %d failed
   throughput    %s
 `,
-		len(inputs), sum.wantOutputs, len(inputs)-sum.wantOutputs,
-		len(sum.outputs), cfg.OutputTopic,
-		len(sum.errors), cfg.ErrorTopic, demoErrorTypes(sum.errorTypes),
-		sum.exactlyOnce(len(inputs)),
+		report.Inputs, report.Valid, report.Inputs-report.Valid,
+		report.Outputs, cfg.OutputTopic,
+		report.Errors, cfg.ErrorTopic, report.ErrorTypeSummary(),
+		report.Verdict(), report.CountSummary(),
 		int(txns["committed"]), int(txns["aborted"]), int(txns["failed"]),
 		demoThroughput(len(inputs), started, firstPoll, done))
-	if !sum.ok(len(inputs)) {
-		return fail(1, "the results do not match the input one for one (see the summary)")
+	if !report.OK() || report.Inputs != int64(len(inputs)) {
+		return fail(1, "the results do not match the %d inputs one for one (see the summary)", len(inputs))
 	}
 
 	if !*serve {
@@ -294,10 +294,9 @@ func demoHTTPHost(addr string) string {
 // demoSamples turns a samples file into input records: one per element of a
 // JSON array (with insignificant whitespace removed), or else one per
 // non-blank line, each of which must be JSON. The events are keyed by id,
-// as a typical producer would key them; tf, the processor's own contract,
-// says which of them are valid events, so that the summary can check the
-// routing of a file that also holds invalid ones.
-func demoSamples(b []byte, tf *schema.Transformer) ([]demoInput, error) {
+// as a typical producer would key them. Which of them are valid events is
+// for the verifier to say, by the processor's own contract.
+func demoSamples(b []byte) ([]demoInput, error) {
 	b = bytes.TrimPrefix(b, []byte{0xEF, 0xBB, 0xBF})
 	var values [][]byte
 	if trimmed := bytes.TrimSpace(b); len(trimmed) > 0 && trimmed[0] == '[' {
@@ -331,7 +330,7 @@ func demoSamples(b []byte, tf *schema.Transformer) ([]demoInput, error) {
 			ID any `json:"id"`
 		}
 		json.Unmarshal(v, &ev) // a value that is not an event simply has no key
-		inputs[i] = demoInput{value: v, valid: !tf.Transform(nil, v, schema.Source{}, time.Now()).IsError}
+		inputs[i] = demoInput{value: v}
 		if id, ok := ev.ID.(string); ok && id != "" {
 			inputs[i].key = []byte(id)
 		}
@@ -375,7 +374,7 @@ func demoGenerated(n int) []demoInput {
 		v = fmt.Appendf(v, `{"id":%q,"type":%q,"timestamp":%d,"data":{"userId":%d,"action":%q,"amount":%d.%02d,"session":{"id":"s-%d","mobile":%t}}}`,
 			id, types[i%len(types)], 1733328000000+int64(i)*10, 1000+i%5000, actions[i%len(actions)],
 			i%200, i%100, i/20, i%3 == 0)
-		out[i] = demoInput{key: []byte(id), value: v, valid: true}
+		out[i] = demoInput{key: []byte(id), value: v}
 	}
 	return out
 }
@@ -419,87 +418,61 @@ var errProcessorStopped = errors.New("the processor stopped before it finished t
 
 // demoAwait waits until group's committed offsets reach end, the input's end
 // offsets: every input's result is then committed. It returns when the
-// processor first polled input and when it was done.
-func demoAwait(ctx context.Context, adm *kadm.Client, g prometheus.Gatherer, group, topic string, end map[int32]int64,
+// processor first polled input and when it was done. If the processor
+// stops first, the error wraps errProcessorStopped (runErr has then been
+// read).
+func demoAwait(ctx context.Context, adm *kadm.Client, g prometheus.Gatherer, group, topic string, end verify.Offsets,
 	runErr <-chan error, timeout time.Duration,
 ) (firstPoll, done time.Time, err error) {
-	deadline := time.After(timeout)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
 		select {
-		case <-ctx.Done():
-			return firstPoll, done, ctx.Err()
 		case err := <-runErr:
 			if err == nil {
 				err = errors.New("no error")
 			}
-			return firstPoll, done, fmt.Errorf("%w: %v", errProcessorStopped, err)
-		case <-deadline:
-			return firstPoll, done, fmt.Errorf("the input was not processed within %s (see the processor's log above)", timeout)
-		case now := <-tick.C:
-			if firstPoll.IsZero() && demoCounter(g, "event_processor_records_consumed_total", "")[""] > 0 {
-				firstPoll = now
-			}
-			actx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			committed, err := adm.FetchOffsets(actx, group)
-			cancel()
-			if err != nil {
-				continue // the group may not exist yet
-			}
-			finished := true
-			for part, off := range end {
-				c, ok := committed.Lookup(topic, part)
-				if !ok || c.Err != nil || c.At < off {
-					finished = false
-					break
-				}
-			}
-			if finished {
-				if firstPoll.IsZero() {
-					firstPoll = now
-				}
-				return firstPoll, now, nil
-			}
+			cancel(fmt.Errorf("%w: %v", errProcessorStopped, err))
+		case <-wctx.Done():
 		}
+	}()
+	tctx, tcancel := context.WithTimeoutCause(wctx, timeout, fmt.Errorf("the input was not processed within %s (see the processor's log above)", timeout))
+	defer tcancel()
+	err = verify.AwaitCommitted(tctx, adm, group, topic, end, func(int64) {
+		if firstPoll.IsZero() && demoCounter(g, "event_processor_records_consumed_total", "")[""] > 0 {
+			firstPoll = time.Now()
+		}
+	})
+	done = time.Now()
+	cancel(nil)
+	<-watched
+	if err != nil {
+		if cause := context.Cause(wctx); errors.Is(cause, errProcessorStopped) {
+			return firstPoll, done, cause
+		}
+		return firstPoll, done, err
 	}
+	if firstPoll.IsZero() {
+		firstPoll = done
+	}
+	return firstPoll, done, nil
 }
 
-// demoRead reads topics from the beginning under read_committed until it
-// has want records or timeout passes, then polls a little longer so that a
-// duplicate would show. Fewer records than wanted is not an error here: the
-// summary says which inputs have no result.
-func demoRead(ctx context.Context, addr string, topics []string, want int, timeout time.Duration) ([]*kgo.Record, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.WithLogger(nil),
-		kgo.ConsumeTopics(topics...),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	if err != nil {
-		return nil, err
-	}
-	defer cl.Close()
+// demoRead reads topics to their end offsets under read_committed.
+func demoRead(ctx context.Context, adm *kadm.Client, addr string, topics []string) ([]*kgo.Record, error) {
 	var out []*kgo.Record
-	poll := func(d time.Duration) error {
-		pctx, cancel := context.WithTimeout(ctx, d)
-		defer cancel()
-		fetches := cl.PollFetches(pctx)
-		fetches.EachRecord(func(r *kgo.Record) { out = append(out, r) })
-		if ctx.Err() != nil {
-			return ctx.Err()
+	for _, topic := range topics {
+		ends, err := verify.EndOffsets(ctx, adm, topic)
+		if err != nil {
+			return nil, err
 		}
-		if err := fetches.Err0(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			return err
+		err = verify.Read(ctx, []kgo.Opt{kgo.SeedBrokers(addr)}, topic, nil, ends, kgo.ReadCommitted(),
+			func(r *kgo.Record) { out = append(out, r) })
+		if err != nil {
+			return nil, err
 		}
-		return nil
-	}
-	deadline := time.Now().Add(timeout)
-	for len(out) < want && time.Now().Before(deadline) {
-		if err := poll(time.Until(deadline)); err != nil {
-			return out, err
-		}
-	}
-	if err := poll(250 * time.Millisecond); err != nil {
-		return out, err
 	}
 	return out, nil
 }
@@ -535,106 +508,33 @@ type demoResult struct {
 	rec   *kgo.Record
 }
 
-type demoSummary struct {
-	outputs, errors []demoResult // in input order
-	errorTypes      map[string]int
-	wantOutputs     int
-	seen            []int // results per input
-	misrouted       int   // a valid input on the error topic or the reverse
-	unknown         int   // results naming no input of ours
-}
-
-func demoSummarize(inputs []demoInput, results []*kgo.Record, outputTopic, inputTopic string) *demoSummary {
+// demoListing sorts the results by topic and input, for the listing.
+func demoListing(inputs []demoInput, results []*kgo.Record, outputTopic string) (outputs, errs []demoResult) {
 	type pos struct {
 		p int32
 		o int64
 	}
 	index := make(map[pos]int, len(inputs))
-	s := &demoSummary{errorTypes: make(map[string]int), seen: make([]int, len(inputs))}
 	for i, in := range inputs {
 		index[pos{in.partition, in.offset}] = i
-		if in.valid {
-			s.wantOutputs++
-		}
 	}
 	for _, r := range results {
 		res := demoResult{input: -1, rec: r}
-		var topic, part, off string
-		for _, h := range r.Headers {
-			switch h.Key {
-			case processor.HeaderSourceTopic:
-				topic = string(h.Value)
-			case processor.HeaderSourcePartition:
-				part = string(h.Value)
-			case processor.HeaderSourceOffset:
-				off = string(h.Value)
+		if src, err := processor.Provenance(r); err == nil {
+			if i, ok := index[pos{src.Partition, src.Offset}]; ok {
+				res.input = i
 			}
 		}
-		p, err1 := strconv.ParseInt(part, 10, 32)
-		o, err2 := strconv.ParseInt(off, 10, 64)
-		if i, ok := index[pos{int32(p), o}]; ok && err1 == nil && err2 == nil && topic == inputTopic {
-			res.input = i
-			s.seen[i]++
+		if r.Topic == outputTopic {
+			outputs = append(outputs, res)
 		} else {
-			s.unknown++
+			errs = append(errs, res)
 		}
-		isOutput := r.Topic == outputTopic
-		if res.input >= 0 && inputs[res.input].valid != isOutput {
-			s.misrouted++
-		}
-		if isOutput {
-			s.outputs = append(s.outputs, res)
-			continue
-		}
-		s.errors = append(s.errors, res)
-		var ev struct {
-			ErrorType string `json:"errorType"`
-		}
-		json.Unmarshal(r.Value, &ev)
-		s.errorTypes[ev.ErrorType]++
 	}
 	byInput := func(a, b demoResult) int { return a.input - b.input }
-	slices.SortStableFunc(s.outputs, byInput)
-	slices.SortStableFunc(s.errors, byInput)
-	return s
-}
-
-func (s *demoSummary) counts() (missing, duplicated int) {
-	for _, n := range s.seen {
-		switch {
-		case n == 0:
-			missing++
-		case n > 1:
-			duplicated += n - 1
-		}
-	}
-	return missing, duplicated
-}
-
-func (s *demoSummary) ok(inputs int) bool {
-	missing, duplicated := s.counts()
-	return missing == 0 && duplicated == 0 && s.misrouted == 0 && s.unknown == 0 &&
-		len(s.outputs)+len(s.errors) == inputs && len(s.outputs) == s.wantOutputs
-}
-
-func (s *demoSummary) exactlyOnce(inputs int) string {
-	missing, duplicated := s.counts()
-	if s.ok(inputs) {
-		return fmt.Sprintf("each of the %d inputs has exactly one result, on the right topic (0 missing, 0 duplicated)", inputs)
-	}
-	return fmt.Sprintf("MISMATCH: %d missing, %d duplicated, %d on the wrong topic, %d naming no input",
-		missing, duplicated, s.misrouted, s.unknown)
-}
-
-func demoErrorTypes(m map[string]int) string {
-	if len(m) == 0 {
-		return "none"
-	}
-	var parts []string
-	for _, t := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, fmt.Sprintf("%s %d", t, m[t]))
-	}
-	return strings.Join(parts, ", ")
+	slices.SortStableFunc(outputs, byInput)
+	slices.SortStableFunc(errs, byInput)
+	return outputs, errs
 }
 
 func demoThroughput(inputs int, started, firstPoll, done time.Time) string {
@@ -652,8 +552,8 @@ func demoThroughput(inputs int, started, firstPoll, done time.Time) string {
 
 // demoPrint lists the results: all of them when there are few, else the
 // first few of each topic. Long values are cut for the screen.
-func demoPrint(w io.Writer, inputs []demoInput, s *demoSummary, outputTopic, errorTopic string) {
-	all := len(s.outputs)+len(s.errors) <= demoPrintAll
+func demoPrint(w io.Writer, inputs []demoInput, outputs, errs []demoResult, outputTopic, errorTopic string) {
+	all := len(outputs)+len(errs) <= demoPrintAll
 	section := func(topic string, rs []demoResult, labels bool) {
 		shown := rs
 		if !all && len(shown) > demoPrintFew {
@@ -678,8 +578,8 @@ func demoPrint(w io.Writer, inputs []demoInput, s *demoSummary, outputTopic, err
 			}
 		}
 	}
-	section(outputTopic, s.outputs, false)
-	section(errorTopic, s.errors, true)
+	section(outputTopic, outputs, false)
+	section(errorTopic, errs, true)
 }
 
 // demoCut shortens a value longer than fits a few screen lines.

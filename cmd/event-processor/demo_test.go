@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"github.com/event-processor/event-processor/processor"
 	"net"
 	"net/http"
 	"os"
@@ -43,12 +42,7 @@ func TestDemo(t *testing.T) {
 	inputs := demoSummaryLine(t, stdout, "inputs")
 	outputs := demoSummaryLine(t, stdout, "outputs")
 	errs := demoSummaryLine(t, stdout, "errors")
-	cfg := processor.DefaultConfig()
-	tf, err := cfg.Transformer(cfg.MaxRecordBytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	samples, err := demoSamples(mustReadSamples(t), tf)
+	samples, err := demoSamples(mustReadSamples(t))
 	if err != nil {
 		t.Fatal(err)
 	}
