@@ -27,7 +27,10 @@
 //     unreachable broker is logged by kgo at Warn and retried.
 //   - Cancelling Run's context stops polling, ends the open transaction
 //     (committing it if every produce succeeded), leaves the group and
-//     returns nil, within Config.ShutdownTimeout.
+//     returns nil, within Config.ShutdownTimeout. A Begin still waiting on
+//     the transaction coordinator (franz-go retries CONCURRENT_TRANSACTIONS
+//     without a context) is abandoned and its session closed; the loop
+//     keeps reporting Heartbeat while it waits.
 //
 // # The three outcomes of End
 //

@@ -128,3 +128,67 @@ func TestOffsetSpanJudge(t *testing.T) {
 		}
 	}
 }
+
+// While the transaction coordinator answers InitProducerID with
+// CONCURRENT_TRANSACTIONS, franz-go's Begin retries with a background
+// context. The loop must keep reporting that it is alive, and a cancelled
+// Run must still return within ShutdownTimeout, having left the group. Once
+// the fault clears, a restart processes everything exactly once.
+func TestShutdownWhileBeginBlocks(t *testing.T) {
+	t.Parallel()
+	const n = 300
+	c := newCluster(t)
+	produceInput(t, c, inTopic, 0, n)
+	first := start(t, testConfig(t, c, "a", newRecorder()), identity)
+	waitCommitted(t, c, n/3, 15*time.Second)
+	first.stop(t)
+
+	fault := c.Fault(kfake.Fault{
+		Keys:  []kmsg.Key{kmsg.InitProducerID},
+		TxnID: "a",
+		Err:   kerr.ConcurrentTransactions,
+		Count: -1,
+	})
+	t.Cleanup(fault.Remove)
+	produceInput(t, c, inTopic, n, n)
+
+	obs := newRecorder()
+	cfg := testConfig(t, c, "a", obs)
+	cfg.ShutdownTimeout = 2 * time.Second
+	blocked := start(t, cfg, identity)
+	if err := fault.Wait(t.Context(), 3); err != nil {
+		t.Fatalf("waiting for Begin to retry InitProducerID: %v", err)
+	}
+	beats := obs.heartbeats.Load()
+	time.Sleep(1500 * time.Millisecond)
+	if obs.heartbeats.Load() <= beats {
+		t.Errorf("no heartbeat while Begin waits for the coordinator")
+	}
+
+	begin := time.Now()
+	blocked.cancel()
+	bound := cfg.ShutdownTimeout + time.Second
+	select {
+	case err := <-blocked.done:
+		close(blocked.done)
+		if err != nil {
+			t.Errorf("Run returned %v, want nil", err)
+		}
+		if d := time.Since(begin); d > bound {
+			t.Errorf("stopping took %s, want at most %s", d, bound)
+		}
+	case <-time.After(bound):
+		t.Errorf("Run did not return within %s of cancellation while InitProducerID kept failing", bound)
+		fault.Remove() // let it finish, so the test ends
+		<-blocked.done
+		close(blocked.done)
+	}
+	if gi := c.GroupInfo(group); gi != nil && len(gi.Members) != 0 {
+		t.Errorf("the group still has %d members after the stop", len(gi.Members))
+	}
+
+	fault.Remove()
+	start(t, testConfig(t, c, "a", newRecorder()), identity)
+	waitCommitted(t, c, 2*n/3, 15*time.Second)
+	assertExactlyOnce(t, readAll(t, c, outTopic, 2*n, false, 10*time.Second), 2*n)
+}

@@ -182,7 +182,11 @@ func (l *Loop) runSession(ctx, hardStop context.Context, sess *kgo.GroupTransact
 		fenced  bool   // this session has called Begin at least once
 		aborts  int    // transactions aborted in a row
 		beginFn = func() error {
-			if err := sess.Begin(); err != nil {
+			err := l.await(ctx, "beginning a transaction", sess.Begin)
+			switch {
+			case errors.Is(err, errStopping):
+				return err
+			case err != nil:
 				l.obs.TransactionEnded(Failed, 0, 0)
 				return fmt.Errorf("beginning a transaction: %w", err)
 			}
@@ -205,7 +209,10 @@ func (l *Loop) runSession(ctx, hardStop context.Context, sess *kgo.GroupTransact
 		// has assigned us partitions (the broker is reachable then, so
 		// Begin does not stall the loop), not when records arrive.
 		if !fenced && l.assigned.Load() {
-			if err := beginFn(); err != nil {
+			if err := beginFn(); errors.Is(err, errStopping) {
+				l.shutdown(hardStop, sess, t)
+				return nil
+			} else if err != nil {
 				return err
 			}
 		}
@@ -225,7 +232,10 @@ func (l *Loop) runSession(ctx, hardStop context.Context, sess *kgo.GroupTransact
 			l.obs.Consumed(n)
 			l.reportLag(fetches)
 			if !begun {
-				if err := beginFn(); err != nil {
+				if err := beginFn(); errors.Is(err, errStopping) {
+					l.shutdown(hardStop, sess, t) // t is nil: nothing is open yet
+					return nil
+				} else if err != nil {
 					return err
 				}
 			}
@@ -376,6 +386,45 @@ func (l *Loop) closeSession(hardStop context.Context, sess *kgo.GroupTransactSes
 	case <-done:
 	case <-ctx.Done():
 		l.log.Warn("closing the transaction session did not finish in time; continuing without waiting")
+	}
+}
+
+// errStopping is await's answer when Run's context ends first.
+var errStopping = errors.New("stopping")
+
+// await runs fn (a call that franz-go does not let a context bound) on its
+// own goroutine and waits for it, reporting Heartbeat meanwhile: waiting on
+// the broker is not being wedged. It logs a warning every TransactionTimeout
+// that fn has not returned. If ctx ends first, await returns errStopping
+// without waiting: fn is abandoned, and the caller must close the session,
+// which ends it.
+//
+// Begin is such a call: BeginTransaction initializes the producer id under
+// context.Background() (kgo/txn.go: maybeRecoverProducerID), and
+// doInitProducerID retries CONCURRENT_TRANSACTIONS for as long as the
+// coordinator answers it (doWithConcurrentTransactions), ending early only
+// when the client closes.
+func (l *Loop) await(ctx context.Context, what string, fn func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	start := time.Now()
+	beat := time.NewTicker(idlePollTimeout)
+	defer beat.Stop()
+	slow := time.NewTicker(l.cfg.TransactionTimeout)
+	defer slow.Stop()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-ctx.Done():
+			l.log.Warn(what+" was still waiting for the broker at shutdown; abandoning it and closing the session", "waited", time.Since(start).Round(time.Millisecond))
+			return errStopping
+		case <-beat.C:
+			l.obs.Heartbeat()
+		case <-slow.C:
+			l.log.Warn(what+" is taking long: the transaction coordinator keeps answering CONCURRENT_TRANSACTIONS (an earlier transaction of this transactional id is still completing) or cannot be reached; still waiting",
+				"waited", time.Since(start).Round(time.Second), "transactional_id", l.cfg.TransactionalID)
+		}
 	}
 }
 

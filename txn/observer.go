@@ -52,7 +52,7 @@ type Observer interface {
 	Revoked(partitions map[string][]int32, lost bool)
 	// Heartbeat reports that the loop is alive. It is called every
 	// iteration, including idle polls, which are bounded to one second,
-	// and every second while backing off.
+	// and every second while backing off or waiting for Begin.
 	Heartbeat()
 	// Lag reports, per polled partition, HighWatermark minus the next
 	// offset to consume. It is coarse: it is measured at fetch time and,
