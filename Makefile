@@ -4,6 +4,7 @@
 # make kafka-image       build the local Apache Kafka image if it is missing
 # make build             the binaries, into bin/
 # make bench-kafka       event-processor vs at-least-once vs Kafka Streams on one real broker
+# make bench-verify      ktool verify on 1,000,000 inputs: wall time, CPU and peak RSS
 # make image             the container image (IMAGE=name:tag, default event-processor:dev)
 # make helm-lint         lint and render the Helm chart (HELM=path to helm)
 
@@ -17,7 +18,7 @@ UNIT_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 export TESTCONTAINERS_RYUK_DISABLED := true
 export TESTCONTAINERS_HOST_OVERRIDE := 127.0.0.1
 
-.PHONY: test vet unit-test integration-test kafka-image docker-check build fuzz bench bench-kafka image helm-lint
+.PHONY: test vet unit-test integration-test kafka-image docker-check build fuzz bench bench-kafka bench-verify image helm-lint
 
 test: vet unit-test integration-test
 
@@ -54,6 +55,10 @@ bench:
 bench-kafka: docker-check kafka-image
 	cd bench/streams && mvn -q -B package
 	$(GO) test -v -run='^$$' -bench=SideBySide -benchtime=1x -timeout 60m ./bench/
+
+# ktool verify at volume; see docs/ktool.md. Not part of test.
+bench-verify: docker-check kafka-image
+	$(GO) test -v -run='^$$' -bench=KtoolVerify -benchtime=1x -timeout 30m ./bench/
 
 IMAGE ?= event-processor:dev
 HELM  ?= helm

@@ -17,6 +17,8 @@ import (
 
 	"github.com/event-processor/event-processor/examples"
 	"github.com/event-processor/event-processor/integration"
+	"github.com/event-processor/event-processor/processor"
+	"github.com/event-processor/event-processor/verify"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -106,6 +108,17 @@ type pipeline struct {
 	group                  string
 }
 
+// config is the processor's configuration for p.
+func (p *pipeline) config() processor.Config {
+	cfg := processor.DefaultConfig()
+	cfg.Brokers = []string{p.addr}
+	cfg.InputTopic, cfg.OutputTopic, cfg.ErrorTopic = p.input, p.output, p.errored
+	cfg.Group = p.group
+	cfg.TransactionalID = p.group + "-0"
+	cfg.HTTPAddr = ""
+	return cfg
+}
+
 // result is what one run measured.
 type result struct {
 	variant string
@@ -179,7 +192,7 @@ func run(b *testing.B, v variant, values [][]byte, wait time.Duration) result {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ends, err := integration.EndOffsets(ctx, adm, p.input)
+	ends, err := verify.EndOffsets(ctx, adm, p.input)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -206,19 +219,24 @@ func run(b *testing.B, v variant, values [][]byte, wait time.Duration) result {
 		r.steady, r.steadyN = r.total, n
 	}
 
-	counts, dups, err := countResults(ctx, brk.Addr, p.input, p.output, p.errored)
+	rep, err := verifyRun(ctx, brk.Addr, p)
 	if err != nil {
-		b.Fatalf("%s: counting results: %v", v.name, err)
+		b.Fatalf("%s: verifying the results: %v", v.name, err)
 	}
-	r.outputs, r.errors, r.dups = counts[0]+counts[1], counts[1], dups
+	r.outputs, r.errors, r.dups = rep.Outputs+rep.Errors, rep.Errors, rep.Count(verify.Duplicated)
 	if want := n / 10; r.errors < want || v.exactlyOnce && r.errors != want {
 		b.Errorf("%s: %d error events, want %d (every tenth input is invalid)", v.name, r.errors, want)
 	}
-	switch {
-	case v.exactlyOnce && (r.outputs != n || r.dups != 0):
-		b.Errorf("%s: %d inputs but %d results under read_committed (%d duplicates): not exactly once", v.name, n, r.outputs, r.dups)
-	case r.outputs-r.dups != n:
-		b.Errorf("%s: %d inputs but results for only %d of them", v.name, n, r.outputs-r.dups)
+	// Every run must be right; an at-least-once run may repeat results
+	// (and so put a repeat after later results), nothing else.
+	wrong := rep.Violations()
+	if !v.exactlyOnce {
+		wrong -= rep.Count(verify.Duplicated) + rep.Count(verify.OutOfOrder)
+	}
+	if wrong > 0 || rep.Inputs != n {
+		var text strings.Builder
+		rep.WriteText(&text)
+		b.Errorf("%s: %d inputs produced; verify says:\n%s", v.name, n, text.String())
 	}
 	if wait > 0 {
 		b.Log(r)
@@ -263,125 +281,25 @@ func preProduce(ctx context.Context, addr, topic string, values [][]byte) (int64
 	return int64(len(values)), nil
 }
 
-// awaitCommitted polls group's committed offsets on topic until every
-// partition reaches ends, and returns when it first saw a commit, how many
-// events that commit covered, and when the group caught up.
-func awaitCommitted(ctx context.Context, adm *kadm.Client, group, topic string, ends map[int32]int64, deadline time.Time) (firstAt time.Time, firstN int64, endAt time.Time, err error) {
-	var total int64
-	for _, e := range ends {
-		total += e
-	}
-	last := "no offsets committed"
-	for time.Now().Before(deadline) {
-		committed, ferr := adm.FetchOffsets(ctx, group)
-		now := time.Now()
-		if ferr != nil {
-			last = ferr.Error()
-		} else {
-			var sum int64
-			behind := 0
-			for part, end := range ends {
-				o, ok := committed.Lookup(topic, part)
-				if ok && o.Err == nil && o.At > 0 {
-					sum += min(o.At, end)
-				}
-				if end > 0 && (!ok || o.Err != nil || o.At < end) {
-					behind++
-				}
-			}
-			if sum > 0 && firstAt.IsZero() {
-				firstAt, firstN = now, sum
-			}
-			if behind == 0 {
-				return firstAt, firstN, now, nil
-			}
-			last = fmt.Sprintf("%d of %d events committed, %d partitions behind", sum, total, behind)
+// awaitCommitted waits until group's committed offsets on topic reach
+// ends, and returns when it first saw a commit, how many events that
+// commit covered, and when the group caught up.
+func awaitCommitted(ctx context.Context, adm *kadm.Client, group, topic string, ends verify.Offsets, deadline time.Time) (firstAt time.Time, firstN int64, endAt time.Time, err error) {
+	ctx, cancel := context.WithDeadlineCause(ctx, deadline, fmt.Errorf("not caught up within %s", runTimeout))
+	defer cancel()
+	err = verify.AwaitCommitted(ctx, adm, group, topic, ends, func(committed int64) {
+		if committed > 0 && firstAt.IsZero() {
+			firstAt, firstN = time.Now(), committed
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return firstAt, firstN, time.Time{}, fmt.Errorf("group %s did not catch up with %s within %s: %s", group, topic, runTimeout, last)
+	})
+	return firstAt, firstN, time.Now(), err
 }
 
-// countResults reads each of topics to its end under read_committed and
-// counts its records, and the records beyond one per input (by the
-// provenance headers) over all of them.
-func countResults(ctx context.Context, addr, input string, topics ...string) (counts []int64, dups int64, err error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+// verifyRun checks one run's results with package verify.
+func verifyRun(ctx context.Context, addr string, p *pipeline) (*verify.Report, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	type pos struct {
-		p int32
-		o int64
-	}
-	seen := make(map[pos]struct{})
-	counts = make([]int64, len(topics))
-	for i, topic := range topics {
-		cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
-		if err != nil {
-			return nil, 0, err
-		}
-		ends, err := integration.EndOffsets(ctx, kadm.NewClient(cl), topic)
-		cl.Close()
-		if err != nil {
-			return nil, 0, err
-		}
-		remaining := make(map[int32]int64)
-		for p, e := range ends {
-			if e > 0 {
-				remaining[p] = e
-			}
-		}
-		if len(remaining) == 0 {
-			continue
-		}
-		cl, err = kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic),
-			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-			kgo.KeepControlRecords())
-		if err != nil {
-			return nil, 0, err
-		}
-		for len(remaining) > 0 {
-			fs := cl.PollFetches(ctx)
-			if ctx.Err() != nil {
-				cl.Close()
-				return nil, 0, fmt.Errorf("reading %s: %v partitions short of their end: %w", topic, remaining, ctx.Err())
-			}
-			if err := fs.Err0(); err != nil {
-				cl.Close()
-				return nil, 0, fmt.Errorf("reading %s: %w", topic, err)
-			}
-			fs.EachRecord(func(r *kgo.Record) {
-				if end, ok := remaining[r.Partition]; ok && r.Offset >= end-1 {
-					delete(remaining, r.Partition)
-				}
-				if r.Attrs.IsControl() || r.Offset >= ends[r.Partition] {
-					return
-				}
-				counts[i]++
-				var k pos
-				var src string
-				for _, h := range r.Headers {
-					switch h.Key {
-					case "source.topic":
-						src = string(h.Value)
-					case "source.partition":
-						p, _ := strconv.Atoi(string(h.Value))
-						k.p = int32(p)
-					case "source.offset":
-						k.o, _ = strconv.ParseInt(string(h.Value), 10, 64)
-					}
-				}
-				if src != input {
-					return // counted, and found missing by the caller
-				}
-				if _, dup := seen[k]; dup {
-					dups++
-				}
-				seen[k] = struct{}{}
-			})
-		}
-		cl.Close()
-	}
-	return counts, dups, nil
+	return verify.Run(ctx, []kgo.Opt{kgo.SeedBrokers(addr)}, verify.Config{Processor: p.config()})
 }
 
 // waitForQuiet waits until the 1-minute load average is below max, for at

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/event-processor/event-processor/processor"
-	"github.com/event-processor/event-processor/schema"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -32,13 +31,8 @@ func processorVariant(name string, maxRecords int) variant {
 		name:        name,
 		exactlyOnce: true,
 		start: func(ctx context.Context, p *pipeline) (func() error, error) {
-			cfg := processor.DefaultConfig()
+			cfg := p.config()
 			cfg.MaxRecords = maxRecords
-			cfg.Brokers = []string{p.addr}
-			cfg.InputTopic, cfg.OutputTopic, cfg.ErrorTopic = p.input, p.output, p.errored
-			cfg.Group = p.group
-			cfg.TransactionalID = p.group + "-0"
-			cfg.HTTPAddr = ""
 			log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 			proc, err := processor.New(cfg, log)
 			if err != nil {
@@ -57,8 +51,8 @@ func processorVariant(name string, maxRecords int) variant {
 var atLeastOncePipe = variant{
 	name: "at-least-once",
 	start: func(ctx context.Context, p *pipeline) (func() error, error) {
-		cfg := processor.DefaultConfig() // the processor's own event budget
-		tf, err := cfg.Transformer(cfg.MaxRecordBytes)
+		cfg := p.config() // the processor's own mapping and record budget
+		rt, err := processor.NewRouter(cfg, cfg.MaxRecordBytes, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +68,7 @@ var atLeastOncePipe = variant{
 		}
 		return background(ctx, "at-least-once pipe", func(ctx context.Context) error {
 			defer cl.Close()
-			return pipe(ctx, cl, tf, p)
+			return pipe(ctx, cl, rt)
 		}), nil
 	},
 }
@@ -98,7 +92,7 @@ func background(ctx context.Context, name string, fn func(context.Context) error
 
 // pipe is the at-least-once loop: poll, transform and produce, flush,
 // commit.
-func pipe(ctx context.Context, cl *kgo.Client, tf *schema.Transformer, p *pipeline) error {
+func pipe(ctx context.Context, cl *kgo.Client, rt *processor.Router) error {
 	var (
 		mu       sync.Mutex
 		produced error
@@ -111,9 +105,9 @@ func pipe(ctx context.Context, cl *kgo.Client, tf *schema.Transformer, p *pipeli
 		if err := fs.Err0(); err != nil {
 			return fmt.Errorf("polling: %w", err)
 		}
-		now := time.Now()
 		fs.EachRecord(func(in *kgo.Record) {
-			cl.Produce(ctx, transformed(tf, in, p, now), func(_ *kgo.Record, err error) {
+			out, _ := rt.Route(in)
+			cl.Produce(ctx, out, func(_ *kgo.Record, err error) {
 				if err != nil {
 					mu.Lock()
 					produced = errors.Join(produced, err)
@@ -137,32 +131,6 @@ func pipe(ctx context.Context, cl *kgo.Client, tf *schema.Transformer, p *pipeli
 			return fmt.Errorf("committing: %w", err)
 		}
 	}
-}
-
-// transformed is the processor's record mapping (processor.transform)
-// without its size-budget corner cases, which the benchmark input never
-// reaches: the event or error event, keyed by the input key or the event
-// id, with the input's headers and the provenance headers.
-func transformed(tf *schema.Transformer, in *kgo.Record, p *pipeline, now time.Time) *kgo.Record {
-	res := tf.Transform(nil, in.Value, schema.Source{Topic: in.Topic, Partition: in.Partition, Offset: in.Offset, Known: true}, now)
-	r := &kgo.Record{Topic: p.output, Value: res.Value}
-	if res.IsError {
-		r.Topic = p.errored
-	}
-	switch {
-	case len(in.Key) > 0:
-		r.Key = in.Key
-	case len(res.ID) > 0:
-		r.Key = res.ID
-	}
-	r.Headers = make([]kgo.RecordHeader, 0, len(in.Headers)+3)
-	r.Headers = append(r.Headers, in.Headers...)
-	r.Headers = append(r.Headers,
-		kgo.RecordHeader{Key: processor.HeaderSourceTopic, Value: []byte(in.Topic)},
-		kgo.RecordHeader{Key: processor.HeaderSourcePartition, Value: strconv.AppendInt(nil, int64(in.Partition), 10)},
-		kgo.RecordHeader{Key: processor.HeaderSourceOffset, Value: strconv.AppendInt(nil, in.Offset, 10)},
-	)
-	return r
 }
 
 // streamsJar is the Kafka Streams implementation, built by

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/event-processor/event-processor/verify"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -38,7 +39,7 @@ func TestCreateTopicPartitions(t *testing.T) {
 		if err := CreateTopic(t.Context(), adm, topic, n, nil); err != nil {
 			t.Fatal(err)
 		}
-		ends, err := EndOffsets(t.Context(), adm, topic)
+		ends, err := verify.EndOffsets(t.Context(), adm, topic)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,10 +1,7 @@
 package integration
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
@@ -14,7 +11,7 @@ import (
 	"time"
 
 	"github.com/event-processor/event-processor/processor"
-	"github.com/event-processor/event-processor/schema"
+	"github.com/event-processor/event-processor/verify"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -24,7 +21,6 @@ type pipeline struct {
 	b                      *Broker
 	input, output, errored string
 	group                  string
-	limit                  int // the processor's record size limit
 }
 
 func newPipeline(t *testing.T, b *Broker, partitions int32, outputConfigs map[string]*string) *pipeline {
@@ -37,7 +33,7 @@ func newPipeline(t *testing.T, b *Broker, partitions int32, outputConfigs map[st
 // definePipeline names a pipeline's topics without creating them.
 func definePipeline(t *testing.T, b *Broker) *pipeline {
 	name := strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())
-	return &pipeline{b: b, input: name + "-in", output: name + "-out", errored: name + "-err", group: name + "-group", limit: schema.DefaultMaxRecordBytes}
+	return &pipeline{b: b, input: name + "-in", output: name + "-out", errored: name + "-err", group: name + "-group"}
 }
 
 func (p *pipeline) createTopics(t *testing.T, partitions int32, outputConfigs map[string]*string) {
@@ -229,49 +225,14 @@ func (p *pipeline) awaitCommitted(t *testing.T, n int64, timeout time.Duration) 
 	}
 }
 
-// awaitCaughtUp waits until the group's committed offsets reach the input's
-// end offsets.
-func (p *pipeline) awaitCaughtUp(t *testing.T, timeout time.Duration) {
-	t.Helper()
-	adm := admin(t, p.b)
-	deadline := time.Now().Add(timeout)
-	var last string
-	for time.Now().Before(deadline) {
-		ends, err := EndOffsets(t.Context(), adm, p.input)
-		if err == nil {
-			var committed kadm.OffsetResponses
-			committed, err = adm.FetchOffsets(t.Context(), p.group)
-			if err == nil {
-				behind := 0
-				for part, end := range ends {
-					o, ok := committed.Lookup(p.input, part)
-					if end > 0 && (!ok || o.At < end) {
-						behind++
-					}
-				}
-				if behind == 0 {
-					return
-				}
-				last = fmt.Sprintf("%d partitions behind; ends %v", behind, ends)
-			}
-		}
-		if err != nil {
-			last = err.Error()
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("group %s did not catch up with %s within %s: %s", p.group, p.input, timeout, last)
-}
-
-// result is one produced record, traced to its input.
+// result is one record read back from the output or error topic.
 type result struct {
 	topic string
 	rec   *kgo.Record
-	src   srcPos
 }
 
-// readResults reads the output and error topics under read_committed and
-// traces every record to its input through the provenance headers.
+// readResults reads the output and error topics to their end under
+// read_committed.
 func (p *pipeline) readResults(t *testing.T) []result {
 	t.Helper()
 	var out []result
@@ -281,108 +242,31 @@ func (p *pipeline) readResults(t *testing.T) []result {
 			t.Fatal(err)
 		}
 		for _, r := range recs {
-			out = append(out, result{topic: topic, rec: r, src: p.source(t, r)})
+			out = append(out, result{topic: topic, rec: r})
 		}
 	}
 	return out
 }
 
-func (p *pipeline) source(t *testing.T, r *kgo.Record) srcPos {
+// checkExactlyOnce waits up to timeout for the group to commit every input,
+// then verifies the results with package verify: every input has exactly
+// one result, as the processor makes it, on the right topic, in input
+// order, and nothing else is there. inputs are what the test produced.
+func (p *pipeline) checkExactlyOnce(t *testing.T, inputs map[srcPos][]byte, timeout time.Duration) (outputs, errors int) {
 	t.Helper()
-	h := map[string]string{}
-	for _, kv := range r.Headers {
-		h[kv.Key] = string(kv.Value)
-	}
-	part, err1 := strconv.Atoi(h[processor.HeaderSourcePartition])
-	off, err2 := strconv.ParseInt(h[processor.HeaderSourceOffset], 10, 64)
-	if h[processor.HeaderSourceTopic] != p.input || err1 != nil || err2 != nil {
-		t.Fatalf("record %s/%d@%d has no valid provenance headers: %v", r.Topic, r.Partition, r.Offset, h)
-	}
-	return srcPos{int32(part), off}
-}
-
-// checkExactlyOnce asserts that every input has exactly one result, that no
-// result lacks an input, and that each result is what schema makes of its
-// input at the processing time the result records, routed to the right topic.
-func (p *pipeline) checkExactlyOnce(t *testing.T, inputs map[srcPos][]byte, results []result, pipelineName string) (outputs, errors int) {
-	t.Helper()
-	tf, err := schema.New(schema.Options{PipelineName: pipelineName, MaxRecordBytes: p.limit - 4096})
+	cfg := p.config("verify")
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	r, err := verify.Run(ctx, []kgo.Opt{kgo.SeedBrokers(p.b.Addr)}, verify.Config{Processor: cfg, Group: p.group, Examples: 10})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("verifying: %v", err)
 	}
-	seen := make(map[srcPos]int, len(results))
-	bad := 0
-	for _, r := range results {
-		seen[r.src]++
-		raw, ok := inputs[r.src]
-		if !ok {
-			t.Errorf("result %s@%d traces to %v, which is not an input", r.topic, r.rec.Offset, r.src)
-			continue
-		}
-		if seen[r.src] > 1 {
-			if bad++; bad <= 10 {
-				t.Errorf("input %v has %d results, want exactly one", r.src, seen[r.src])
-			}
-			continue
-		}
-		now := processingTime(t, r.rec.Value)
-		want := tf.Transform(nil, raw, schema.Source{Topic: p.input, Partition: r.src.partition, Offset: r.src.offset, Known: true}, now)
-		wantTopic := p.output
-		if want.IsError {
-			wantTopic = p.errored
-			errors++
-		} else {
-			outputs++
-		}
-		if r.topic != wantTopic || !bytes.Equal(r.rec.Value, want.Value) {
-			if bad++; bad <= 10 {
-				t.Errorf("input %v (%.80q):\n got %s: %.300s\nwant %s: %.300s", r.src, raw, r.topic, r.rec.Value, wantTopic, want.Value)
-			}
-		}
-		wantKey := want.ID
-		if len(wantKey) == 0 {
-			wantKey = nil
-		}
-		if !bytes.Equal(r.rec.Key, wantKey) {
-			if bad++; bad <= 10 {
-				t.Errorf("input %v: key %q, want the event id %q", r.src, r.rec.Key, wantKey)
-			}
-		}
+	if !r.OK() || r.Inputs != int64(len(inputs)) || r.Outputs+r.Errors != int64(len(inputs)) {
+		var b strings.Builder
+		r.WriteText(&b)
+		t.Fatalf("%d inputs produced, verify says:\n%s", len(inputs), b.String())
 	}
-	missing := 0
-	for pos := range inputs {
-		if seen[pos] == 0 {
-			if missing++; missing <= 10 {
-				t.Errorf("input %v (%.80q) has no result", pos, inputs[pos])
-			}
-		}
-	}
-	if missing > 0 || bad > 0 {
-		t.Fatalf("%d inputs, %d results: %d inputs without a result, %d wrong or duplicate results", len(inputs), len(results), missing, bad)
-	}
-	return outputs, errors
-}
-
-// processingTime reads processedAt (outputs) or timestamp (error events).
-func processingTime(t *testing.T, value []byte) time.Time {
-	t.Helper()
-	var ev struct {
-		ProcessedAt string `json:"processedAt"`
-		Timestamp   any    `json:"timestamp"`
-		ErrorType   string `json:"errorType"`
-	}
-	if err := json.Unmarshal(value, &ev); err != nil {
-		t.Fatalf("result is not JSON: %v: %.200s", err, value)
-	}
-	s := ev.ProcessedAt
-	if ev.ErrorType != "" {
-		s, _ = ev.Timestamp.(string)
-	}
-	ts, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		t.Fatalf("result has no processing time: %v: %.200s", err, value)
-	}
-	return ts
+	return int(r.Outputs), int(r.Errors)
 }
 
 // liveReader reads a topic under read_committed while the test runs and
@@ -406,7 +290,8 @@ func (p *pipeline) startLiveReader(t *testing.T, topics ...string) *liveReader {
 		for ctx.Err() == nil {
 			fs := cl.PollFetches(ctx)
 			fs.EachRecord(func(r *kgo.Record) {
-				pos := p.sourceOrZero(r)
+				src, _ := processor.Provenance(r) // an orphan counts as the zero source
+				pos := srcPos{src.Partition, src.Offset}
 				lr.mu.Lock()
 				lr.seen[pos]++
 				if lr.seen[pos] > 1 {
@@ -417,20 +302,6 @@ func (p *pipeline) startLiveReader(t *testing.T, topics ...string) *liveReader {
 		}
 	}()
 	return lr
-}
-
-func (p *pipeline) sourceOrZero(r *kgo.Record) srcPos {
-	var pos srcPos
-	for _, h := range r.Headers {
-		switch h.Key {
-		case processor.HeaderSourcePartition:
-			n, _ := strconv.Atoi(string(h.Value))
-			pos.partition = int32(n)
-		case processor.HeaderSourceOffset:
-			pos.offset, _ = strconv.ParseInt(string(h.Value), 10, 64)
-		}
-	}
-	return pos
 }
 
 func (lr *liveReader) finish() (seen, dups int) {

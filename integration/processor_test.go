@@ -21,9 +21,7 @@ func TestProcessorMixedEvents(t *testing.T) {
 	p := newPipeline(t, broker, 3, nil)
 	inputs := p.produce(t, examples.Mixed(10000, 1))
 	p.start(t, p.config("a"))
-	p.awaitCaughtUp(t, 2*time.Minute)
-
-	outputs, errors := p.checkExactlyOnce(t, inputs, p.readResults(t), schema.DefaultPipelineName)
+	outputs, errors := p.checkExactlyOnce(t, inputs, 2*time.Minute)
 	if outputs != 9000 || errors != 1000 {
 		t.Errorf("got %d outputs and %d errors, want 9000 and 1000", outputs, errors)
 	}
@@ -45,8 +43,7 @@ func TestProcessorGracefulRestart(t *testing.T) {
 	p.start(t, cfg)
 	p.awaitCommitted(t, p.committed(t)+500, time.Minute) // the new instance is processing
 	maps.Copy(inputs, feed.stop(t))
-	p.awaitCaughtUp(t, 2*time.Minute)
-	p.checkExactlyOnce(t, inputs, p.readResults(t), schema.DefaultPipelineName)
+	p.checkExactlyOnce(t, inputs, 2*time.Minute)
 }
 
 // TestProcessorGroupChanges runs two instances, adds a third mid-stream and
@@ -70,8 +67,7 @@ func TestProcessorGroupChanges(t *testing.T) {
 	for pos, v := range p.produce(t, events[10000:]) {
 		inputs[pos] = v
 	}
-	p.awaitCaughtUp(t, 3*time.Minute)
-	p.checkExactlyOnce(t, inputs, p.readResults(t), schema.DefaultPipelineName)
+	p.checkExactlyOnce(t, inputs, 3*time.Minute)
 
 	checkLive(t, live, len(inputs))
 }
@@ -83,7 +79,6 @@ func TestProcessorOversizedOutput(t *testing.T) {
 	const topicMax = 64 * 1024
 	maxBytes := "65536"
 	p := newPipeline(t, broker, 1, map[string]*string{"max.message.bytes": &maxBytes})
-	p.limit = topicMax
 	// The error topic keeps the broker default; the processor's limit is
 	// the smaller of the two.
 	big := `{"id":"big","type":"t","timestamp":1733328000000,"data":{"blob":"` + strings.Repeat("x", 200*1024) + `"}}`
@@ -97,9 +92,8 @@ func TestProcessorOversizedOutput(t *testing.T) {
 	}
 	inputs := p.produce(t, events)
 	p.start(t, p.config("a"))
-	p.awaitCaughtUp(t, time.Minute)
+	p.checkExactlyOnce(t, inputs, time.Minute)
 	results := p.readResults(t)
-	p.checkExactlyOnce(t, inputs, results, schema.DefaultPipelineName)
 	found := false
 	for _, r := range results {
 		if string(r.rec.Key) == "big" {
@@ -126,8 +120,7 @@ func TestProcessorStartsBeforeTopics(t *testing.T) {
 	p.createTopics(t, 2, nil)
 	inputs := p.produce(t, examples.Mixed(500, 4))
 	awaitStatus(t, url+"/readyz", http.StatusOK, time.Minute)
-	p.awaitCaughtUp(t, time.Minute)
-	p.checkExactlyOnce(t, inputs, p.readResults(t), schema.DefaultPipelineName)
+	p.checkExactlyOnce(t, inputs, time.Minute)
 
 	code, body := get(t, url+"/metrics")
 	if code != http.StatusOK || !strings.Contains(body, `event_processor_records_total{outcome="output"} 450`) ||
@@ -174,8 +167,7 @@ func TestProcessorBrokerDown(t *testing.T) {
 	for pos, v := range p.produce(t, events[4000:]) {
 		inputs[pos] = v
 	}
-	p.awaitCaughtUp(t, 3*time.Minute)
-	p.checkExactlyOnce(t, inputs, p.readResults(t), schema.DefaultPipelineName)
+	p.checkExactlyOnce(t, inputs, 3*time.Minute)
 }
 
 // startWaiting starts a processor serving HTTP while it cannot work yet
