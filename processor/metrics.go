@@ -25,6 +25,8 @@ type metrics struct {
 	rebuilds     prometheus.Counter
 	lag          *prometheus.GaugeVec // topic, partition
 	assigned     prometheus.Gauge
+	authFailures *prometheus.CounterVec // resource, operation
+	authFailing  prometheus.Gauge
 
 	// Staged by the transform, published by a commit; both run on the loop
 	// goroutine.
@@ -82,12 +84,20 @@ func newMetrics(reg prometheus.Registerer, h *health) *metrics {
 			Namespace: ns, Name: "assigned_partitions",
 			Help: "Input partitions currently assigned to this instance.",
 		}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Name: "authorization_failures_total",
+			Help: "Polls, produces and sessions the broker refused for a missing permission, by ACL resource type and operation (the logs name the resource).",
+		}, []string{"resource", "operation"}),
+		authFailing: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: ns, Name: "authorization_failing",
+			Help: "1 while the broker refuses a permission the processor needs (it is then not ready), else 0.",
+		}),
 		stagedErrors: make(map[string]int),
 		health:       h,
 		partitions:   make(map[string]map[int32]bool),
 	}
 	reg.MustRegister(m.consumed, m.results, m.errors, m.transactions, m.commitDur,
-		m.txnRecords, m.rebalances, m.rebuilds, m.lag, m.assigned)
+		m.txnRecords, m.rebalances, m.rebuilds, m.lag, m.assigned, m.authFailures, m.authFailing)
 	for _, r := range []string{"committed", "aborted", "failed"} {
 		m.transactions.WithLabelValues(r)
 	}
@@ -186,6 +196,19 @@ func (m *metrics) count() int {
 
 func (m *metrics) Heartbeat() { m.health.beat() }
 
+// Authorization counts refusals and keeps the processor not ready while
+// they last: without the permission it can do no work.
+func (m *metrics) Authorization(f *txn.AuthorizationError) {
+	if f == nil {
+		m.authFailing.Set(0)
+		m.health.setAuthorized(true)
+		return
+	}
+	m.authFailures.WithLabelValues(f.Resource, f.Operation).Inc()
+	m.authFailing.Set(1)
+	m.health.setAuthorized(false)
+}
+
 // Lag sets a partition's lag, if the partition is still assigned: a fetch
 // from before a revoke must not bring its series back.
 func (m *metrics) Lag(topic string, partition int32, lag int64) {
@@ -199,14 +222,35 @@ func (m *metrics) Lag(topic string, partition int32, lag int64) {
 // health is the state behind /healthz and /readyz.
 type health struct {
 	lastBeat atomic.Int64 // unix nanoseconds of the loop's last iteration
-	assigned atomic.Bool  // joined the group and got an assignment
-	draining atomic.Bool  // shutting down
-	started  atomic.Bool  // the loop is running (topics checked)
+	// assigned is what /readyz reads: joined the group, got an
+	// assignment, and not refused a permission it needs. Set it through
+	// setAssigned and setAuthorized.
+	assigned atomic.Bool
+	draining atomic.Bool // shutting down
+	started  atomic.Bool // the loop is running (topics checked)
+
+	mu           sync.Mutex
+	member       bool // joined the group and got an assignment
+	unauthorized bool // the broker refuses a permission the loop needs
 }
 
-func (h *health) beat()               { h.lastBeat.Store(time.Now().UnixNano()) }
-func (h *health) setAssigned(ok bool) { h.assigned.Store(ok) }
-func (h *health) ready() bool         { return h.started.Load() && h.assigned.Load() && !h.draining.Load() }
+func (h *health) beat() { h.lastBeat.Store(time.Now().UnixNano()) }
+
+func (h *health) setAssigned(ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.member = ok
+	h.assigned.Store(h.member && !h.unauthorized)
+}
+
+func (h *health) setAuthorized(ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.unauthorized = !ok
+	h.assigned.Store(h.member && !h.unauthorized)
+}
+
+func (h *health) ready() bool { return h.started.Load() && h.assigned.Load() && !h.draining.Load() }
 func (h *health) sinceBeat() time.Duration {
 	return time.Since(time.Unix(0, h.lastBeat.Load()))
 }

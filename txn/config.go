@@ -26,6 +26,15 @@ const (
 	backoffMax = 10 * time.Second
 )
 
+// Pause after a poll that returned only errors (KeepRetryableFetchErrors
+// makes kgo return those at once), doubling from errPollBackoffMin to
+// errPollBackoffMax: a failing partition is polled at most once a second
+// once the failure persists, rather than thousands of times.
+const (
+	errPollBackoffMin = 50 * time.Millisecond
+	errPollBackoffMax = time.Second
+)
+
 // idlePollTimeout bounds a poll made outside a transaction, so that the loop
 // reports a Heartbeat at least this often even when the input is idle.
 const idlePollTimeout = time.Second

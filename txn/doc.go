@@ -24,7 +24,11 @@
 //     Config.ShutdownTimeout when stopping.
 //   - Broker trouble never ends Run. A missing input topic is logged (Warn,
 //     rate-limited) and waited for; topics are never auto-created. An
-//     unreachable broker is logged by kgo at Warn and retried.
+//     unreachable broker is logged by kgo at Warn and retried. A poll that
+//     returns only errors is followed by a pause (50ms doubling to 1s,
+//     never past the open transaction's interval), so a failing partition
+//     is not polled in a spin. A missing permission is logged at Error
+//     with the ACL to grant and reported to Observer.Authorization.
 //   - Cancelling Run's context stops polling, ends the open transaction
 //     (committing it if every produce succeeded), leaves the group and
 //     returns nil, within Config.ShutdownTimeout. A Begin still waiting on

@@ -2,6 +2,8 @@ package txn
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -191,4 +193,119 @@ func TestShutdownWhileBeginBlocks(t *testing.T) {
 	start(t, testConfig(t, c, "a", newRecorder()), identity)
 	waitCommitted(t, c, 2*n/3, 15*time.Second)
 	assertExactlyOnce(t, readAll(t, c, outTopic, 2*n, false, 10*time.Second), 2*n)
+}
+
+// beatsPerSecond is how often the loop iterated during one second.
+func beatsPerSecond(obs *recorder) int64 {
+	before := obs.heartbeats.Load()
+	time.Sleep(time.Second)
+	return obs.heartbeats.Load() - before
+}
+
+// maxErrorPollsPerSecond bounds the polls of a loop whose every poll returns
+// only errors: the backoff between them grows to a second.
+const maxErrorPollsPerSecond = 30
+
+// With every input partition answering NOT_LEADER_OR_FOLLOWER, each poll
+// returns at once with only errors (KeepRetryableFetchErrors). The loop must
+// back off rather than spin, and consume normally once the fault clears.
+func TestErrorOnlyPollsBackOff(t *testing.T) {
+	t.Parallel()
+	const n = 300
+	c := newCluster(t)
+	fault := c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Fetch}, Topic: inTopic, Err: kerr.NotLeaderForPartition, Count: -1})
+	t.Cleanup(fault.Remove)
+	obs := newRecorder()
+	start(t, testConfig(t, c, "a", obs), identity)
+	if err := fault.Wait(t.Context(), 3); err != nil {
+		t.Fatalf("waiting for failing fetches: %v", err)
+	}
+	polls := beatsPerSecond(obs)
+	t.Logf("%d polls in a second while every fetch fails", polls)
+	if polls > maxErrorPollsPerSecond {
+		t.Errorf("%d polls in a second while every fetch fails, want at most %d", polls, maxErrorPollsPerSecond)
+	}
+	fault.Remove()
+	produceInput(t, c, inTopic, 0, n)
+	assertExactlyOnce(t, readAll(t, c, outTopic, n, false, 10*time.Second), n)
+}
+
+// A lost Read permission on the input topic (TOPIC_AUTHORIZATION_FAILED on
+// every fetch) is not retriable, and the loop must neither spin on it nor
+// hide it: it backs off, logs which permission is missing on which topic,
+// and reports it; once the permission is back, it works again.
+func TestLostTopicAuthorizationIsReported(t *testing.T) {
+	t.Parallel()
+	const n = 300
+	c := newCluster(t)
+	fault := c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Fetch}, Topic: inTopic, Err: kerr.TopicAuthorizationFailed, Count: -1})
+	t.Cleanup(fault.Remove)
+	var logs syncBuffer
+	obs := newRecorder()
+	cfg := testConfig(t, c, "a", obs)
+	cfg.Logger = testLogger(t, &logs)
+	start(t, cfg, identity)
+	if err := fault.Wait(t.Context(), 3); err != nil {
+		t.Fatalf("waiting for failing fetches: %v", err)
+	}
+	polls := beatsPerSecond(obs)
+	t.Logf("%d polls in a second while the topic is not authorized", polls)
+	if polls > maxErrorPollsPerSecond {
+		t.Errorf("%d polls in a second while the topic is not authorized, want at most %d", polls, maxErrorPollsPerSecond)
+	}
+	eventually(t, 5*time.Second, "a log line naming the missing permission", func() bool {
+		s := logs.String()
+		return strings.Contains(s, "not authorized") && strings.Contains(s, `operation=Read`) && strings.Contains(s, `resource=topic name=in`)
+	})
+	calls := obs.authorization()
+	if len(calls) == 0 || calls[0] == nil {
+		t.Fatalf("Authorization calls %v, want a failure first", calls)
+	}
+	if f := calls[0]; f.Resource != "topic" || f.Name != inTopic || f.Operation != "Read" || !errors.Is(f, kerr.TopicAuthorizationFailed) {
+		t.Errorf("Authorization(%+v), want Read on topic %q", f, inTopic)
+	}
+	if len(calls) > 2*maxErrorPollsPerSecond {
+		t.Errorf("%d Authorization calls in about a second: reported per poll without backoff", len(calls))
+	}
+	for _, f := range calls {
+		if f == nil {
+			t.Fatalf("authorization reported as restored while every fetch is refused")
+		}
+	}
+
+	fault.Remove()
+	produceInput(t, c, inTopic, 0, n)
+	assertExactlyOnce(t, readAll(t, c, outTopic, n, false, 10*time.Second), n)
+	if calls := obs.authorization(); calls[len(calls)-1] != nil {
+		t.Errorf("authorization not reported as restored after the fault cleared and input was processed")
+	}
+}
+
+// The pause after an error-only poll grows to errPollBackoffMax and never
+// outlasts the open transaction's interval.
+func TestErrorPollPause(t *testing.T) {
+	t.Parallel()
+	var b pollBackoff
+	var last time.Duration
+	for range 10 {
+		last = b.next()
+	}
+	if first := (&pollBackoff{}).next(); first != errPollBackoffMin || last != errPollBackoffMax {
+		t.Errorf("pauses from %s to %s, want %s to %s", first, last, errPollBackoffMin, errPollBackoffMax)
+	}
+	for _, tc := range []struct {
+		name string
+		t    *batch
+		want time.Duration
+	}{
+		{"no transaction", nil, time.Second},
+		{"plenty of interval left", &batch{begun: time.Now()}, time.Second},
+		{"interval nearly over", &batch{begun: time.Now().Add(-9500 * time.Millisecond)}, 500 * time.Millisecond},
+		{"interval over", &batch{begun: time.Now().Add(-time.Minute)}, 0},
+	} {
+		got := tc.t.capWait(time.Second, 10*time.Second)
+		if got > tc.want || got < tc.want-100*time.Millisecond {
+			t.Errorf("%s: pause %s, want about %s", tc.name, got, tc.want)
+		}
+	}
 }

@@ -191,6 +191,7 @@ type recorder struct {
 	mu       sync.Mutex
 	outcomes map[Outcome]int
 	records  map[Outcome]int
+	authz    []*AuthorizationError // every Authorization call, nil for cleared
 }
 
 func newRecorder() *recorder {
@@ -209,6 +210,19 @@ func (r *recorder) Assigned(map[string][]int32)      { r.assigned.Add(1) }
 func (r *recorder) Revoked(map[string][]int32, bool) {}
 func (r *recorder) Heartbeat()                       { r.heartbeats.Add(1) }
 func (r *recorder) Lag(string, int32, int64)         {}
+func (r *recorder) Authorization(f *AuthorizationError) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.authz = append(r.authz, f)
+}
+
+// authorization returns the Authorization calls so far.
+func (r *recorder) authorization() []*AuthorizationError {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.authz)
+}
+
 func (r *recorder) count(o Outcome) (txns, records int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -39,6 +39,8 @@ type Loop struct {
 	// abort the next End; end swaps it out just before End, so only a
 	// rebalance that came before End explains an abort.
 	rebalanced atomic.Bool
+
+	authFailing authSource // where the authorization failure being reported was seen; 0 for none (loop goroutine only)
 }
 
 // warnEvery is how often one kind of fetch or group error is logged.
@@ -163,6 +165,9 @@ func (l *Loop) Run(ctx context.Context) error {
 		// session's InitProducerID under the same transactional id fences
 		// this producer and aborts it.
 		l.closeSession(hardStop, sess)
+		if e := l.authorizationError(err, "", false); e != nil {
+			l.reportUnauthorized(e, authFromTxn)
+		}
 		l.obs.SessionRebuilt(err)
 		d := bo.next()
 		l.log.Warn("transaction session failed; closed it, rebuilding after backoff", "err", err, "backoff", d)
@@ -177,10 +182,11 @@ func (l *Loop) Run(ctx context.Context) error {
 // error that requires a new session (the caller closes this one).
 func (l *Loop) runSession(ctx, hardStop context.Context, sess *kgo.GroupTransactSession, bo *backoff) error {
 	var (
-		t       *batch // the open transaction with its records, nil between transactions
-		begun   bool   // Begin was called and End not yet
-		fenced  bool   // this session has called Begin at least once
-		aborts  int    // transactions aborted in a row
+		t       *batch      // the open transaction with its records, nil between transactions
+		begun   bool        // Begin was called and End not yet
+		fenced  bool        // this session has called Begin at least once
+		aborts  int         // transactions aborted in a row
+		pollBo  pollBackoff // between polls that return only errors
 		beginFn = func() error {
 			err := l.await(ctx, "beginning a transaction", sess.Begin)
 			switch {
@@ -220,8 +226,22 @@ func (l *Loop) runSession(ctx, hardStop context.Context, sess *kgo.GroupTransact
 		pollCtx, cancel := context.WithTimeout(ctx, t.pollTimeout(l.cfg.MaxInterval))
 		fetches := sess.PollRecords(pollCtx, t.room(l.cfg.MaxRecords))
 		cancel()
-		if err := l.checkFetchErrors(fetches); err != nil {
+		errs, err := l.checkFetchErrors(fetches)
+		if err != nil {
 			return err
+		}
+		if !errs.authz && (!errs.any || fetches.NumRecords() > 0) {
+			l.reportAuthorized(authFromPoll)
+		}
+		if errs.any && fetches.NumRecords() == 0 {
+			// With KeepRetryableFetchErrors kgo returns such a poll
+			// at once: without a pause the loop would spin. The
+			// pause never outlasts the open transaction's interval.
+			if d := t.capWait(pollBo.next(), l.cfg.MaxInterval); d > 0 {
+				l.sleep(ctx, d)
+			}
+		} else {
+			pollBo.reset()
 		}
 
 		// Every polled record must be produced in the open transaction:
@@ -335,9 +355,13 @@ func (l *Loop) end(ctx context.Context, sess *kgo.GroupTransactSession, t *batch
 	case committed:
 		l.obs.TransactionEnded(Committed, t.records, d)
 		l.log.Debug("transaction committed", "records", t.records, "end_duration", d)
+		l.reportAuthorized(authFromTxn)
 		return Committed, nil
 	case produceErr != nil:
 		l.obs.TransactionEnded(Aborted, t.records, d)
+		if e := l.authorizationError(produceErr, t.firstErrTopic(), true); e != nil {
+			l.reportUnauthorized(e, authFromTxn)
+		}
 		l.log.Warn("transaction aborted because a produce failed; its input will be polled again",
 			"records", t.records, "err", produceErr)
 		return Aborted, errAbortedProduce
@@ -432,10 +456,19 @@ func (l *Loop) await(ctx context.Context, what string, fn func() error) error {
 // turns it into a backoff, not a rebuild.
 var errAbortedProduce = errors.New("aborted after a failed produce")
 
-// checkFetchErrors logs what a poll reported and returns an error if the
-// session must be rebuilt.
-func (l *Loop) checkFetchErrors(fetches kgo.Fetches) error {
-	var fatal error
+// pollErrors is what checkFetchErrors saw in a poll.
+type pollErrors struct {
+	any   bool // an error other than the poll's own deadline or shutdown
+	authz bool // among them, a missing permission
+}
+
+// checkFetchErrors logs and reports what a poll reported and returns an
+// error if the session must be rebuilt.
+func (l *Loop) checkFetchErrors(fetches kgo.Fetches) (pollErrors, error) {
+	var (
+		fatal error
+		errs  pollErrors
+	)
 	now := time.Now()
 	fetches.EachError(func(topic string, partition int32, err error) {
 		var (
@@ -450,6 +483,14 @@ func (l *Loop) checkFetchErrors(fetches kgo.Fetches) error {
 		case errors.Is(err, kgo.ErrClientClosed):
 			fatal = err
 			return
+		}
+		errs.any = true
+		if e := l.authorizationError(err, topic, false); e != nil {
+			errs.authz = true
+			l.reportUnauthorized(e, authFromPoll)
+			return
+		}
+		switch {
 		case errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, kerr.UnknownTopicID):
 			key, msg = "missing:"+topic, "input topic does not exist or is not visible to this client; waiting for it (topics are not auto-created)"
 		case errors.As(err, &groupErr):
@@ -464,9 +505,9 @@ func (l *Loop) checkFetchErrors(fetches kgo.Fetches) error {
 		}
 	})
 	if fatal != nil {
-		return fmt.Errorf("polling: %w", fatal)
+		return errs, fmt.Errorf("polling: %w", fatal)
 	}
-	return nil
+	return errs, nil
 }
 
 // errKind names err's kind without its details, to key the rate limiter on
@@ -493,19 +534,23 @@ type batch struct {
 	begun   time.Time
 	records int // input records polled into this transaction
 
-	pending sync.WaitGroup // produce promises not yet called
-	failed  atomic.Bool    // any produce failed
-	mu      sync.Mutex
-	err     error // the first produce error
+	pending  sync.WaitGroup // produce promises not yet called
+	failed   atomic.Bool    // any produce failed
+	mu       sync.Mutex
+	err      error  // the first produce error
+	errTopic string // the topic of its record
 }
 
 // promise is the produce promise of every record in the batch. kgo calls
 // promises serially on its own goroutine.
-func (t *batch) promise(_ *kgo.Record, err error) {
+func (t *batch) promise(r *kgo.Record, err error) {
 	if err != nil {
 		t.mu.Lock()
 		if t.err == nil {
 			t.err = err
+			if r != nil {
+				t.errTopic = r.Topic
+			}
 		}
 		t.mu.Unlock()
 		t.failed.Store(true)
@@ -517,6 +562,12 @@ func (t *batch) firstErr() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.err
+}
+
+func (t *batch) firstErrTopic() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.errTopic
 }
 
 // wait waits for every promise, or for ctx.
@@ -543,6 +594,15 @@ func (t *batch) pollTimeout(maxInterval time.Duration) time.Duration {
 	return max(maxInterval-time.Since(t.begun), time.Millisecond)
 }
 
+// capWait bounds a pause to what is left of the open transaction's interval,
+// so that the transaction still ends in time; with none open, d stands.
+func (t *batch) capWait(d, maxInterval time.Duration) time.Duration {
+	if t == nil {
+		return d
+	}
+	return min(d, max(maxInterval-time.Since(t.begun), 0))
+}
+
 // room is how many records the next poll may return.
 func (t *batch) room(maxRecords int) int {
 	if t == nil {
@@ -564,6 +624,17 @@ func (b *backoff) next() time.Duration {
 }
 
 func (b *backoff) reset() { b.fails = 0 }
+
+// pollBackoff is the pause after a poll that returned only errors: doubling
+// from errPollBackoffMin to errPollBackoffMax, reset by a poll that did not.
+type pollBackoff struct{ d time.Duration }
+
+func (b *pollBackoff) next() time.Duration {
+	b.d = min(max(2*b.d, errPollBackoffMin), errPollBackoffMax)
+	return b.d
+}
+
+func (b *pollBackoff) reset() { b.d = 0 }
 
 // sleep waits d or until ctx is done, reporting whether it slept the full d.
 // It keeps reporting Heartbeat: backing off is not being wedged.

@@ -58,6 +58,14 @@ type Observer interface {
 	// offset to consume. It is coarse: it is measured at fetch time and,
 	// under read_committed, counts transaction markers.
 	Lag(topic string, partition int32, lag int64)
+	// Authorization reports that the broker refuses the loop a permission
+	// it needs (failure names the resource and the missing operation),
+	// on every poll, produce or session that it refuses, at most about
+	// once a second per kind; and, with a nil failure, that it is
+	// authorized again (a clean poll after a refused fetch, a commit after
+	// anything else). The loop retries meanwhile and loses nothing, but
+	// does no work: a processor should report itself not ready.
+	Authorization(failure *AuthorizationError)
 }
 
 type nopObserver struct{}
@@ -69,3 +77,4 @@ func (nopObserver) Assigned(map[string][]int32)                  {}
 func (nopObserver) Revoked(map[string][]int32, bool)             {}
 func (nopObserver) Heartbeat()                                   {}
 func (nopObserver) Lag(string, int32, int64)                     {}
+func (nopObserver) Authorization(*AuthorizationError)            {}
