@@ -466,8 +466,9 @@ type pollErrors struct {
 // error if the session must be rebuilt.
 func (l *Loop) checkFetchErrors(fetches kgo.Fetches) (pollErrors, error) {
 	var (
-		fatal error
-		errs  pollErrors
+		fatal    error
+		errs     pollErrors
+		reported map[AuthorizationError]bool // once per permission per poll, not per partition
 	)
 	now := time.Now()
 	fetches.EachError(func(topic string, partition int32, err error) {
@@ -487,7 +488,13 @@ func (l *Loop) checkFetchErrors(fetches kgo.Fetches) (pollErrors, error) {
 		errs.any = true
 		if e := l.authorizationError(err, topic, false); e != nil {
 			errs.authz = true
-			l.reportUnauthorized(e, authFromPoll)
+			if k := (AuthorizationError{Resource: e.Resource, Name: e.Name, Operation: e.Operation}); !reported[k] {
+				if reported == nil {
+					reported = make(map[AuthorizationError]bool)
+				}
+				reported[k] = true
+				l.reportUnauthorized(e, authFromPoll)
+			}
 			return
 		}
 		switch {
