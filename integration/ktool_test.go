@@ -133,6 +133,61 @@ func TestKtool(t *testing.T) {
 		}
 	})
 
+	t.Run("ConsumeOffsets", func(t *testing.T) {
+		// One partition of transactions of one record each: a marker after
+		// every record, so the end offset less N is not the last N records.
+		const topic = "ktool-txn-offsets"
+		k.mustRun(t, "", "topics", "create", topic, "--partitions", "1")
+		cl, err := broker.Client(kgo.TransactionalID("ktool-offsets-producer"), kgo.DefaultProduceTopic(topic))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		for _, tx := range []struct {
+			value string
+			end   kgo.TransactionEndTry
+		}{{"a", kgo.TryCommit}, {"b", kgo.TryCommit}, {"c", kgo.TryCommit}, {"d", kgo.TryAbort}} {
+			if err := cl.BeginTransaction(); err != nil {
+				t.Fatal(err)
+			}
+			if err := cl.ProduceSync(t.Context(), kgo.StringRecord(tx.value)).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			if err := cl.EndTransaction(t.Context(), tx.end); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tt := range []struct {
+			flags []string
+			want  []string
+		}{
+			{[]string{"--offset", "-1"}, []string{"c"}},
+			{[]string{"--offset", "-2"}, []string{"b", "c"}},
+			{[]string{"--offset", "-50"}, []string{"a", "b", "c"}},
+			{[]string{"--offset", "-2", "--isolation", "read_uncommitted"}, []string{"c", "d"}},
+			{[]string{"--offset", "2"}, []string{"b", "c"}},
+			{[]string{"--offset", "100"}, nil}, // clamped to the end, not replayed
+		} {
+			out := k.mustRun(t, "", append([]string{"consume", topic, "--format", "value", "--timeout", "2s"}, tt.flags...)...)
+			if got := strings.Fields(out); !slices.Equal(got, tt.want) {
+				t.Errorf("%q: got %q, want %q", tt.flags, got, tt.want)
+			}
+		}
+	})
+
+	t.Run("ProduceLargeRecord", func(t *testing.T) {
+		k.mustRun(t, "", "topics", "create", "ktool-large", "--partitions", "1", "--config", "max.message.bytes=3000000")
+		k.mustRun(t, "", "topics", "create", "ktool-small", "--partitions", "1")
+		big := strings.Repeat("x", 2_000_000)
+		if out := k.mustRun(t, big, "produce", "ktool-large", "-"); !strings.Contains(out, "ktool-large: partition 0, offset 0") {
+			t.Errorf("2 MB to a topic allowing 3 MB: %s", out)
+		}
+		r := k.run(t, big, "produce", "ktool-small", "-")
+		if r.code != 1 || !strings.Contains(r.stderr, "larger than topic ktool-small's max.message.bytes") {
+			t.Errorf("2 MB to a topic with the default limit: exit %d, %s", r.code, r.stderr)
+		}
+	})
+
 	t.Run("Topics", func(t *testing.T) {
 		out := k.mustRun(t, "", "topics", "create", "ktool-created", "--partitions", "3", "--replication-factor", "1",
 			"--config", "retention.ms=3600000", "--config", "cleanup.policy=compact")
@@ -265,6 +320,14 @@ func TestKtool(t *testing.T) {
 		r := k.run(t, "", "consume", "ktool-value", "--isolation", "dirty")
 		if r.code != 2 || !strings.Contains(r.stderr, "--isolation must be read_committed or read_uncommitted") {
 			t.Errorf("exit %d, stderr %s", r.code, r.stderr)
+		}
+		r = k.runAt(t, "a:b:c", nil, "", "topics", "list")
+		if r.code != 2 || !strings.Contains(r.stderr, `--brokers: "a:b:c" is not host:port`) {
+			t.Errorf("--brokers a:b:c: exit %d, stderr %s", r.code, r.stderr)
+		}
+		r = k.run(t, "", "topics", "create", "ktool-negative", "--partitions", "-1")
+		if r.code != 2 || !strings.Contains(r.stderr, "--partitions must be from 1 to") {
+			t.Errorf("--partitions -1: exit %d, stderr %s", r.code, r.stderr)
 		}
 	})
 }

@@ -6,15 +6,20 @@ package ktool
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // fakeCluster starts a one-broker fake cluster with topics of 3 partitions
@@ -27,6 +32,17 @@ func fakeCluster(t *testing.T, topics ...string) string {
 	}
 	t.Cleanup(c.Close)
 	return c.ListenAddrs()[0]
+}
+
+// newFakeCluster is fakeCluster returning the cluster itself.
+func newFakeCluster(t *testing.T, topics ...string) *kfake.Cluster {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, topics...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
 }
 
 // mustRun runs ktool and fails the test unless it exits 0.
@@ -138,7 +154,11 @@ func TestFakeConsumeOffsets(t *testing.T) {
 		{"beginning", []string{"1", "2", "3", "4"}},
 		{"2", []string{"3", "4"}},
 		{"-1", []string{"4"}},
+		{"-10", []string{"1", "2", "3", "4"}},
 		{"end", nil},
+		// Past the end is clamped to the end, not replayed from the start.
+		{"4", nil},
+		{"10", nil},
 	}
 	for _, tt := range tests {
 		stdout, stderr, code := ktool(t, "", append([]string{"consume", "one", "--offset", tt.offset, "--timeout", "1s", "--format", "value"}, b...)...)
@@ -285,6 +305,142 @@ func TestFakeMissingTopic(t *testing.T) {
 		want := "topic absent does not exist; create it with `ktool topics create absent`"
 		if code != exitRuntime || !strings.Contains(stderr, want) {
 			t.Errorf("%q: exit %d, stderr %q; want 1 and %q", args, code, stderr, want)
+		}
+	}
+}
+
+// TestFakeConsumeBelowStart checks that an offset below the log start is
+// clamped to the start.
+func TestFakeConsumeBelowStart(t *testing.T) {
+	addr := fakeCluster(t, "trimmed")
+	b := []string{"--brokers", addr}
+	var partition string
+	for _, v := range []string{"1", "2", "3", "4"} {
+		partition = producedRE.FindStringSubmatch(mustRun(t, "", append([]string{"produce", "trimmed", v, "--key", "same"}, b...)...))[1]
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var p int32
+	fmt.Sscan(partition, &p)
+	var o kadm.Offsets
+	o.Add(kadm.Offset{Topic: "trimmed", Partition: p, At: 2})
+	if _, err := kadm.NewClient(cl).DeleteRecords(t.Context(), o); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRun(t, "", append([]string{"consume", "trimmed", "--offset", "1", "--timeout", "1s", "--format", "value"}, b...)...)
+	if got := strings.Fields(out); !slices.Equal(got, []string{"3", "4"}) {
+		t.Errorf("--offset 1 with the log starting at 2: got %q, want [3 4]", got)
+	}
+}
+
+// TestFakeConsumeLastOnTransactionalTopic checks that --offset -N shows the
+// last N records even though transaction markers take offsets.
+func TestFakeConsumeLastOnTransactionalTopic(t *testing.T) {
+	addr := fakeCluster(t, "txn-last")
+	ctx := t.Context()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.TransactionalID("ktool-last"), kgo.DefaultProduceTopic("txn-last"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	// One partition (one key): a m b m c m d(aborted) m, offsets 0 to 7.
+	for _, tx := range []struct {
+		value string
+		end   kgo.TransactionEndTry
+	}{{"a", kgo.TryCommit}, {"b", kgo.TryCommit}, {"c", kgo.TryCommit}, {"d", kgo.TryAbort}} {
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.ProduceSync(ctx, &kgo.Record{Key: []byte("k"), Value: []byte(tx.value)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.EndTransaction(ctx, tx.end); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--offset", "-1"}, []string{"c"}},
+		{[]string{"--offset", "-2"}, []string{"b", "c"}},
+		{[]string{"--offset", "-3"}, []string{"a", "b", "c"}},
+		{[]string{"--offset", "-100"}, []string{"a", "b", "c"}},
+		{[]string{"--offset", "-2", "--isolation", "read_uncommitted"}, []string{"c", "d"}},
+		{[]string{"--offset", "-2", "--group", "last-n"}, []string{"b", "c"}},
+	} {
+		args := append([]string{"consume", "txn-last", "--brokers", addr, "--timeout", "1s", "--format", "value"}, tt.args...)
+		got := strings.Fields(mustRun(t, "", args...))
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%q: got %q, want %q", tt.args, got, tt.want)
+		}
+	}
+}
+
+// TestFakeGroupNeverForms checks that consume --group fails, and says why,
+// when the group's coordinator never becomes available.
+func TestFakeGroupNeverForms(t *testing.T) {
+	c := newFakeCluster(t, "orphan")
+	c.ControlKey(int16(kmsg.FindCoordinator), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		req := kreq.(*kmsg.FindCoordinatorRequest)
+		if req.CoordinatorType != 0 {
+			return nil, nil, false
+		}
+		resp := req.ResponseKind().(*kmsg.FindCoordinatorResponse)
+		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
+		for _, k := range req.CoordinatorKeys {
+			rc := kmsg.NewFindCoordinatorResponseCoordinator()
+			rc.Key, rc.ErrorCode = k, kerr.CoordinatorNotAvailable.Code
+			resp.Coordinators = append(resp.Coordinators, rc)
+		}
+		return resp, nil, true
+	})
+	defer func(d time.Duration) { groupJoinTimeout = d }(groupJoinTimeout)
+	groupJoinTimeout = 2 * time.Second
+
+	start := time.Now()
+	stdout, stderr, code := ktool(t, "", "consume", "orphan", "--group", "g", "--timeout", "1s", "--brokers", c.ListenAddrs()[0])
+	if code != exitRuntime {
+		t.Errorf("exit %d, want 1; stdout %q, stderr %q", code, stdout, stderr)
+	}
+	for _, w := range []string{"could not join consumer group g within 2s", "COORDINATOR_NOT_AVAILABLE", "offsets.topic.replication.factor"} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr does not say %q: %s", w, stderr)
+		}
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %s to give up", d)
+	}
+}
+
+// TestFakeProduceLargeRecord checks that produce's record limit is the
+// topic's max.message.bytes, and that a record over it is reported as the
+// topic's limit.
+func TestFakeProduceLargeRecord(t *testing.T) {
+	addr := fakeCluster(t, "small")
+	b := []string{"--brokers", addr}
+	mustRun(t, "", append([]string{"topics", "create", "large", "--partitions", "1", "--config", "max.message.bytes=3000000"}, b...)...)
+	big := strings.Repeat("x", 2_000_000)
+	out := mustRun(t, big, append([]string{"produce", "large", "-"}, b...)...)
+	if !strings.Contains(out, "large: partition 0, offset 0") {
+		t.Errorf("produce of 2 MB to a topic allowing 3 MB: %s", out)
+	}
+	got := mustRun(t, "", append([]string{"consume", "large", "--max", "1", "--format", "value"}, b...)...)
+	if len(got) != len(big)+1 {
+		t.Errorf("consumed %d bytes, want %d", len(got), len(big)+1)
+	}
+
+	_, stderr, code := ktool(t, big, append([]string{"produce", "small", "-"}, b...)...)
+	if code != exitRuntime {
+		t.Errorf("2 MB to a topic with the default limit: exit %d, want 1", code)
+	}
+	for _, w := range []string{"larger than topic small's max.message.bytes, 1048588", "--add-config max.message.bytes=N"} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr does not say %q: %s", w, stderr)
 		}
 	}
 }

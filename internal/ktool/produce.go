@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -56,14 +59,27 @@ func produce(ctx context.Context, e *env, o *produceOptions, args []string) erro
 	}
 	topic := args[0]
 
-	cl, err := e.connect(ctx, kgo.DefaultProduceTopic(topic), kgo.RecordDeliveryTimeout(requestTimeout))
+	adm, err := e.admin(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = e.lookupTopic(ctx, adm, topic)
+	var limit int32
+	if err == nil {
+		limit, err = e.topicMaxMessageBytes(ctx, adm, topic)
+	}
+	adm.Close()
+	if err != nil {
+		return err
+	}
+	// The producer's batch limit follows the topic's, so the broker's limit is
+	// the only one (kgo's own default is Kafka's default, 1000012 bytes).
+	cl, err := e.newClient(kgo.DefaultProduceTopic(topic), kgo.RecordDeliveryTimeout(requestTimeout),
+		kgo.ProducerBatchMaxBytes(limit))
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	if _, err := e.lookupTopic(ctx, newAdmin(cl), topic); err != nil {
-		return err
-	}
 
 	var headers []kgo.RecordHeader
 	for _, h := range o.headers.pairs {
@@ -92,6 +108,10 @@ func produce(ctx context.Context, e *env, o *produceOptions, args []string) erro
 			prefix = topic + ": "
 		}
 		if err := failed[r]; err != nil {
+			if errors.Is(err, kerr.MessageTooLarge) {
+				err = &RecordTooLargeError{Topic: topic, Bytes: recordBytes(r), Limit: limit, Err: err}
+				failed[r] = err
+			}
 			fmt.Fprintf(e.stdout, "%sfailed: %v\n", prefix, err)
 			if firstErr == nil {
 				firstErr = err
@@ -160,4 +180,71 @@ func (o *produceOptions) values(e *env, args []string) (values [][]byte, source 
 		return nil, "", err
 	}
 	return values, name, nil
+}
+
+// RecordTooLargeError is a record larger than its topic accepts.
+type RecordTooLargeError struct {
+	Topic string
+	Bytes int   // key, value and headers
+	Limit int32 // the topic's max.message.bytes, which bounds a record batch
+	Err   error
+}
+
+func (e *RecordTooLargeError) Error() string {
+	return fmt.Sprintf("the record (%d bytes of key, value and headers, plus about %d bytes of framing) is larger than "+
+		"topic %s's max.message.bytes, %d; that is the topic's limit (the broker's message.max.bytes for topics that set none): "+
+		"raise it with `kafka-configs.sh --alter --entity-type topics --entity-name %s --add-config max.message.bytes=N`, "+
+		"or create the topic with `ktool topics create %s --config max.message.bytes=N` (%v)",
+		e.Bytes, batchFraming, e.Topic, e.Limit, e.Topic, e.Topic, e.Err)
+}
+
+func (e *RecordTooLargeError) Unwrap() error { return e.Err }
+
+// batchFraming is roughly what a one-record batch adds to the record's key,
+// value and headers: the 61-byte batch header and the record's own lengths,
+// deltas and attributes.
+const batchFraming = 61 + 20
+
+// recordBytes is the size of a record's key, value and headers.
+func recordBytes(r *kgo.Record) int {
+	n := len(r.Key) + len(r.Value)
+	for _, h := range r.Headers {
+		n += len(h.Key) + len(h.Value)
+	}
+	return n
+}
+
+// defaultMaxMessageBytes is Kafka's default max.message.bytes, used when the
+// topic's config cannot be read.
+const defaultMaxMessageBytes = 1000012
+
+// maxProduceBytes is the most ktool writes to a broker in one request
+// (kgo's BrokerMaxWriteBytes default and the broker's socket.request.max.bytes
+// default), so a batch must fit in it with room for the request's framing.
+const maxProduceBytes = 100<<20 - 1<<10
+
+// topicMaxMessageBytes returns the topic's max.message.bytes (which the
+// broker fills from its message.max.bytes when the topic sets none), bounded
+// by what one produce request can carry.
+func (e *env) topicMaxMessageBytes(ctx context.Context, adm *kadm.Client, topic string) (int32, error) {
+	rctx, cancel := request(ctx)
+	defer cancel()
+	rcs, err := adm.DescribeTopicConfigs(rctx, topic)
+	if err != nil {
+		return 0, fmt.Errorf("describing configs of %s: %w", topic, e.explain(ctx, err))
+	}
+	rc, err := rcs.On(topic, nil)
+	if err != nil || rc.Err != nil {
+		// Not allowed to read configs, say: the broker still decides.
+		return defaultMaxMessageBytes, nil
+	}
+	for _, c := range rc.Configs {
+		if c.Key != "max.message.bytes" || c.Value == nil {
+			continue
+		}
+		if n, err := strconv.ParseInt(*c.Value, 10, 64); err == nil && n > 0 {
+			return int32(max(512, min(n, maxProduceBytes))), nil
+		}
+	}
+	return defaultMaxMessageBytes, nil
 }

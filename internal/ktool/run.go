@@ -15,8 +15,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -39,12 +42,13 @@ const (
 	// delivery once a broker has answered the first time.
 	requestTimeout = 30 * time.Second
 
-	// groupJoinGrace is how long consume --group waits for its first
-	// assignment before the idle timeout starts counting.
-	groupJoinGrace = 30 * time.Second
-
 	envBrokers = "KAFKA_BOOTSTRAP_SERVERS"
 )
+
+// groupJoinTimeout is how long consume --group waits for its first
+// assignment (the idle timeout starts counting then) before it fails. A
+// variable so that tests need not wait as long.
+var groupJoinTimeout = 30 * time.Second
 
 const mainUsage = `usage: ktool [--brokers ADDRS] <command> [arguments] [flags]
 
@@ -81,7 +85,7 @@ type env struct {
 func (e *env) registerCommon(fs *flag.FlagSet) {
 	fs.StringVar(&e.brokers, "brokers", e.brokers,
 		"Kafka bootstrap `addresses`, comma separated (env "+envBrokers+", default "+defaultBrokers+")")
-	fs.DurationVar(&e.connectTimeout, "connect-timeout", e.connectTimeout,
+	durationVar(fs, &e.connectTimeout, "connect-timeout", e.connectTimeout,
 		"give up if no broker answers within this `duration`")
 }
 
@@ -109,8 +113,32 @@ func (e *env) validate(cmd string) error {
 	if e.connectTimeout <= 0 {
 		return usagef(cmd, "--connect-timeout must be more than 0, got %s", e.connectTimeout)
 	}
-	if len(e.seeds()) == 0 {
-		return usagef(cmd, "--brokers names no address")
+	source := "--brokers"
+	if e.brokers == "" && strings.TrimSpace(os.Getenv(envBrokers)) != "" {
+		source = envBrokers
+	}
+	seeds := e.seeds()
+	if len(seeds) == 0 {
+		return usagef(cmd, "%s names no address", source)
+	}
+	for _, a := range seeds {
+		if err := checkBrokerAddr(a); err != nil {
+			return usagef(cmd, "%s: %v", source, err)
+		}
+	}
+	return nil
+}
+
+// checkBrokerAddr checks one bootstrap address before any is dialled, so
+// that a typo is a usage error rather than a failed connection.
+func checkBrokerAddr(a string) error {
+	const want = "want host:port, a host name or IP address ([::1] for IPv6) and a port from 1 to 65535"
+	host, port, err := net.SplitHostPort(a)
+	if err != nil || host == "" {
+		return fmt.Errorf("%q is not host:port; %s", a, want)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("%q has port %q; %s", a, port, want)
 	}
 	return nil
 }
@@ -172,7 +200,7 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			fmt.Fprint(stdout, mainUsage)
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "ktool: %v\n\n%s", err, mainUsage)
+		fmt.Fprintf(stderr, "ktool: %v\n\n%s", flagError(err), mainUsage)
 		return exitUsage
 	}
 	rest := top.Args()
@@ -325,7 +353,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, errHelp
 			}
-			return nil, err
+			return nil, flagError(err)
 		}
 		rest := fs.Args()
 		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
@@ -362,4 +390,87 @@ func (f *keyValueFlag) Set(s string) error {
 	}
 	f.pairs = append(f.pairs, [2]string{k, v})
 	return nil
+}
+
+// The flag package words a bad value as `invalid value "x" for flag -name:
+// ERR` (`invalid boolean value "x" for -name: ERR` for booleans); ktool's
+// flag values put the value and what is allowed in ERR, so flagError
+// rewords it as `--name: ERR`.
+var (
+	badValueRE = regexp.MustCompile(`^invalid value "(?s:.*)" for flag -([^:]+): ((?s).*)$`)
+	badBoolRE  = regexp.MustCompile(`^invalid boolean value ("(?s:.*)") for -([^:]+): `)
+	noValueRE  = regexp.MustCompile(`^flag needs an argument: -(.+)$`)
+)
+
+// flagError turns the flag package's parse errors into messages that name
+// the flag as the docs spell it, the bad value and what is allowed.
+func flagError(err error) error {
+	msg := err.Error()
+	if m := badValueRE.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("--%s: %s", m[1], m[2])
+	}
+	if m := badBoolRE.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("--%s: %s is not true or false (give --%s alone to turn it on)", m[2], m[1], m[2])
+	}
+	if m := noValueRE.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("--%s needs a value", m[1])
+	}
+	return err
+}
+
+// intFlag is an integer flag whose parse error says what is allowed; set
+// records whether the command line gave it.
+type intFlag struct {
+	p       *int
+	allowed string // e.g. "1 or more"
+	set     bool
+}
+
+func (f *intFlag) String() string {
+	if f == nil || f.p == nil {
+		return ""
+	}
+	return strconv.Itoa(*f.p)
+}
+
+func (f *intFlag) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a whole number; want %s", s, f.allowed)
+	}
+	*f.p, f.set = n, true
+	return nil
+}
+
+// intVar registers an intFlag on fs.
+func intVar(fs *flag.FlagSet, p *int, name string, value int, allowed, usage string) *intFlag {
+	*p = value
+	f := &intFlag{p: p, allowed: allowed}
+	fs.Var(f, name, usage)
+	return f
+}
+
+// durationFlag is a duration flag whose parse error gives examples.
+type durationFlag struct{ p *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return f.p.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration; want a number with a unit, e.g. 500ms, 5s or 1m", s)
+	}
+	*f.p = d
+	return nil
+}
+
+// durationVar registers a durationFlag on fs.
+func durationVar(fs *flag.FlagSet, p *time.Duration, name string, value time.Duration, usage string) {
+	*p = value
+	fs.Var(durationFlag{p}, name, usage)
 }

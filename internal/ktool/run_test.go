@@ -33,7 +33,9 @@ func TestUsageErrors(t *testing.T) {
 		{"produce value and file", append([]string{"produce", "t", "v", "--file", "x.json"}, b...), []string{"either VALUE or --file, not both"}},
 		{"produce too many", append([]string{"produce", "t", "a", "b"}, b...), []string{"too many arguments (3); quote a VALUE"}},
 		{"produce raw without file", append([]string{"produce", "t", "v", "--raw"}, b...), []string{"--raw only applies to --file"}},
-		{"produce bad header", append([]string{"produce", "t", "v", "--header", "novalue"}, b...), []string{`invalid value "novalue" for flag -header: want KEY=VALUE`}},
+		{"produce bad header", append([]string{"produce", "t", "v", "--header", "novalue"}, b...), []string{`--header: want KEY=VALUE, got "novalue"`}},
+		{"produce bad raw", append([]string{"produce", "t", "--file", "x", "--raw=maybe"}, b...), []string{`--raw: "maybe" is not true or false`}},
+		{"produce key without value", append(append([]string{"produce", "t", "v"}, b...), "--key"), []string{"--key needs a value"}},
 		{"produce unknown flag", append([]string{"produce", "t", "v", "--partition", "1"}, b...), []string{"flag provided but not defined: -partition"}},
 		{"consume no topic", append([]string{"consume"}, b...), []string{"ktool consume: missing TOPIC"}},
 		{"consume two topics", append([]string{"consume", "a", "b"}, b...), []string{"consume reads one topic"}},
@@ -41,20 +43,30 @@ func TestUsageErrors(t *testing.T) {
 		{"consume bad isolation", append([]string{"consume", "t", "--isolation", "committed"}, b...), []string{`--isolation must be read_committed or read_uncommitted, got "committed"`}},
 		{"consume bad format", append([]string{"consume", "t", "--format", "yaml"}, b...), []string{`--format must be pretty, json or value, got "yaml"`}},
 		{"consume negative max", append([]string{"consume", "t", "--max", "-1"}, b...), []string{"--max must be 0 (no limit) or more"}},
-		{"consume bad max", append([]string{"consume", "t", "--max", "ten"}, b...), []string{`invalid value "ten" for flag -max`}},
+		{"consume bad max", append([]string{"consume", "t", "--max", "ten"}, b...), []string{`--max: "ten" is not a whole number; want 0 (no limit) or more`}},
 		{"consume negative timeout", append([]string{"consume", "t", "--timeout", "-1s"}, b...), []string{"--timeout must be 0"}},
-		{"consume bad timeout", append([]string{"consume", "t", "--timeout", "5"}, b...), []string{`invalid value "5" for flag -timeout`}},
+		{"consume bad timeout", append([]string{"consume", "t", "--timeout", "5"}, b...), []string{`--timeout: "5" is not a duration; want a number with a unit, e.g. 500ms, 5s or 1m`}},
 		{"topics alone", []string{"topics"}, []string{"the subcommand comes first: list, create or describe"}},
 		{"topics unknown", []string{"topics", "delete", "x"}, []string{`unknown subcommand "delete"`}},
 		{"topics list args", append([]string{"topics", "list", "x"}, b...), []string{"topics list takes no arguments"}},
 		{"topics create no topic", append([]string{"topics", "create"}, b...), []string{"ktool topics create: missing TOPIC"}},
-		{"topics create zero partitions", append([]string{"topics", "create", "x", "--partitions", "0"}, b...), []string{"--partitions must be 1 or more, got 0"}},
-		{"topics create bad rf", append([]string{"topics", "create", "x", "--replication-factor", "-3"}, b...), []string{"--replication-factor must be 1 or more, got -3"}},
-		{"topics create bad config", append([]string{"topics", "create", "x", "--config", "retention.ms"}, b...), []string{`for flag -config: want KEY=VALUE, got "retention.ms"`}},
+		{"topics create zero partitions", append([]string{"topics", "create", "x", "--partitions", "0"}, b...), []string{"--partitions must be from 1 to 2147483647 (leave it out for the broker's num.partitions), got 0"}},
+		{"topics create negative partitions", append([]string{"topics", "create", "x", "--partitions", "-1"}, b...), []string{"--partitions must be from 1 to 2147483647", "got -1"}},
+		{"topics create bad partitions", append([]string{"topics", "create", "x", "--partitions", "x"}, b...), []string{`--partitions: "x" is not a whole number; want 1 to 2147483647`}},
+		{"topics create negative rf", append([]string{"topics", "create", "x", "--replication-factor", "-1"}, b...), []string{"--replication-factor must be from 1 to 32767", "got -1"}},
+		{"topics create rf too large", append([]string{"topics", "create", "x", "--replication-factor", "40000"}, b...), []string{"--replication-factor must be from 1 to 32767", "got 40000"}},
+		{"topics create twice", append([]string{"topics", "create", "a", "b", "a"}, b...), []string{"topic a is named twice"}},
+		{"topics create bad rf", append([]string{"topics", "create", "x", "--replication-factor", "-3"}, b...), []string{"--replication-factor must be from 1 to 32767 (leave it out for the broker's default.replication.factor), got -3"}},
+		{"topics create bad config", append([]string{"topics", "create", "x", "--config", "retention.ms"}, b...), []string{`--config: want KEY=VALUE, got "retention.ms"`}},
 		{"topics describe no topic", append([]string{"topics", "describe"}, b...), []string{"ktool topics describe: missing TOPIC"}},
 		{"lag no group", append([]string{"lag"}, b...), []string{"ktool lag: missing GROUP"}},
 		{"lag two groups", append([]string{"lag", "a", "b"}, b...), []string{"lag shows one group"}},
 		{"zero connect timeout", []string{"topics", "list", "--connect-timeout", "0s"}, []string{"--connect-timeout must be more than 0"}},
+		{"bad connect timeout", []string{"--connect-timeout", "10", "topics", "list"}, []string{`--connect-timeout: "10" is not a duration`}},
+		{"brokers too many colons", []string{"--brokers", "a:b:c", "topics", "list"}, []string{`--brokers: "a:b:c" is not host:port`, "a port from 1 to 65535"}},
+		{"brokers no port", []string{"topics", "list", "--brokers", "kafka"}, []string{`--brokers: "kafka" is not host:port`}},
+		{"brokers bad port", []string{"lag", "g", "--brokers", "127.0.0.1:1,127.0.0.1:99999"}, []string{`--brokers: "127.0.0.1:99999" has port "99999"`}},
+		{"brokers no host", []string{"consume", "t", "--brokers", ":9092"}, []string{`--brokers: ":9092" is not host:port`}},
 		{"help unknown", []string{"help", "nope"}, []string{`unknown command "nope"`}},
 	}
 	for _, tt := range tests {
@@ -199,5 +211,20 @@ func TestUnreachableIsBounded(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %s to give up", d)
+	}
+}
+
+// TestBrokersFromEnvValidated checks that a bad KAFKA_BOOTSTRAP_SERVERS is a
+// usage error that names the variable, before any broker is dialled.
+func TestBrokersFromEnvValidated(t *testing.T) {
+	t.Setenv(envBrokers, "127.0.0.1:9092,a:b:c")
+	_, stderr, code := ktool(t, "", "topics", "list")
+	if code != exitUsage || !strings.Contains(stderr, `KAFKA_BOOTSTRAP_SERVERS: "a:b:c" is not host:port`) {
+		t.Errorf("exit %d, stderr %s", code, stderr)
+	}
+	// --brokers beats the environment, so a bad variable is not used.
+	_, stderr, code = ktool(t, "", "topics", "list", "--brokers", "127.0.0.1:1")
+	if code != exitRuntime || !strings.Contains(stderr, "cannot reach Kafka at 127.0.0.1:1 ") {
+		t.Errorf("with --brokers: exit %d, stderr %s", code, stderr)
 	}
 }

@@ -68,11 +68,20 @@ func topicsList(ctx context.Context, e *env, internal bool) error {
 }
 
 type topicsCreateOptions struct {
-	partitions        int
-	replicationFactor int
+	partitions        int // -1: the broker's default
+	replicationFactor int // -1: the broker's default
+	partitionsFlag    *intFlag
+	replicationFlag   *intFlag
 	configs           keyValueFlag
 	ifNotExists       bool
 }
+
+// The most partitions and replicas Kafka's CreateTopics request can carry
+// (an int32 and an int16).
+const (
+	maxPartitions        = 1<<31 - 1
+	maxReplicationFactor = 1<<15 - 1
+)
 
 func topicsCreateCommand() *command {
 	o := &topicsCreateOptions{}
@@ -82,8 +91,10 @@ func topicsCreateCommand() *command {
 		about: `Creates each TOPIC. Without --partitions or --replication-factor the broker's
 defaults (num.partitions, default.replication.factor) apply.`,
 		flags: func(fs *flag.FlagSet) {
-			fs.IntVar(&o.partitions, "partitions", -1, "number of `partitions` (default: the broker's num.partitions)")
-			fs.IntVar(&o.replicationFactor, "replication-factor", -1, "replicas per partition (default: the broker's default.replication.factor)")
+			o.partitionsFlag = intVar(fs, &o.partitions, "partitions", -1, fmt.Sprintf("1 to %d", maxPartitions),
+				"number of `partitions` (default: the broker's num.partitions)")
+			o.replicationFlag = intVar(fs, &o.replicationFactor, "replication-factor", -1, fmt.Sprintf("1 to %d", maxReplicationFactor),
+				"`replicas` per partition (default: the broker's default.replication.factor)")
 			fs.Var(&o.configs, "config", "a topic config `KEY=VALUE`, e.g. retention.ms=86400000; repeatable")
 			fs.BoolVar(&o.ifNotExists, "if-not-exists", false, "succeed if a topic already exists")
 		},
@@ -98,10 +109,18 @@ func topicsCreate(ctx context.Context, e *env, o *topicsCreateOptions, args []st
 		return usagef(cmd, "missing TOPIC")
 	case slices.Contains(args, ""):
 		return usagef(cmd, "a TOPIC is empty")
-	case o.partitions == 0 || o.partitions < -1 || o.partitions > 1<<31-1:
-		return usagef(cmd, "--partitions must be 1 or more, got %d", o.partitions)
-	case o.replicationFactor == 0 || o.replicationFactor < -1 || o.replicationFactor > 1<<15-1:
-		return usagef(cmd, "--replication-factor must be 1 or more, got %d", o.replicationFactor)
+	case o.partitionsFlag.set && (o.partitions < 1 || o.partitions > maxPartitions):
+		// -1 means "the broker's default" to Kafka, which leaving the flag out already says.
+		return usagef(cmd, "--partitions must be from 1 to %d (leave it out for the broker's num.partitions), got %d",
+			maxPartitions, o.partitions)
+	case o.replicationFlag.set && (o.replicationFactor < 1 || o.replicationFactor > maxReplicationFactor):
+		return usagef(cmd, "--replication-factor must be from 1 to %d (leave it out for the broker's default.replication.factor), got %d",
+			maxReplicationFactor, o.replicationFactor)
+	}
+	for i, topic := range args {
+		if slices.Contains(args[:i], topic) {
+			return usagef(cmd, "topic %s is named twice; name each topic once", topic)
+		}
 	}
 	var configs map[string]*string
 	if len(o.configs.pairs) > 0 {
