@@ -207,6 +207,7 @@ func (m *metrics) Authorization(f *txn.AuthorizationError) {
 	m.authFailures.WithLabelValues(f.Resource, f.Operation).Inc()
 	m.authFailing.Set(1)
 	m.health.setAuthorized(false)
+	m.health.refused.Store(f.Error())
 }
 
 // Lag sets a partition's lag, if the partition is still assigned: a fetch
@@ -232,6 +233,8 @@ type health struct {
 	mu           sync.Mutex
 	member       bool // joined the group and got an assignment
 	unauthorized bool // the broker refuses a permission the loop needs
+
+	refused atomic.Value // string: the last refused permission, for /readyz
 }
 
 func (h *health) beat() { h.lastBeat.Store(time.Now().UnixNano()) }
@@ -248,6 +251,22 @@ func (h *health) setAuthorized(ok bool) {
 	defer h.mu.Unlock()
 	h.unauthorized = !ok
 	h.assigned.Store(h.member && !h.unauthorized)
+}
+
+// notAuthorized says which permission the broker refuses, or "" while
+// none is refused.
+func (h *health) notAuthorized() string {
+	h.mu.Lock()
+	unauthorized := h.unauthorized
+	h.mu.Unlock()
+	if !unauthorized {
+		return ""
+	}
+	why, _ := h.refused.Load().(string)
+	if why == "" {
+		why = "not authorized"
+	}
+	return why
 }
 
 func (h *health) ready() bool { return h.started.Load() && h.assigned.Load() && !h.draining.Load() }

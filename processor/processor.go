@@ -101,6 +101,10 @@ func (p *Processor) Handler() http.Handler {
 		case !p.health.started.Load():
 			http.Error(w, "waiting for the broker and topics", http.StatusServiceUnavailable)
 		case !p.health.assigned.Load():
+			if why := p.health.notAuthorized(); why != "" {
+				http.Error(w, why+" (see the log for the ACL to grant)", http.StatusServiceUnavailable)
+				return
+			}
 			http.Error(w, "waiting for a partition assignment", http.StatusServiceUnavailable)
 		default:
 			fmt.Fprintln(w, "ready")

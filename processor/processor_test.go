@@ -1,6 +1,7 @@
 package processor
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -165,13 +166,18 @@ func TestHealthEndpoints(t *testing.T) {
 	p := newTestProcessor(t)
 	srv := httptest.NewServer(p.Handler())
 	defer srv.Close()
-	status := func(path string) int {
+	get := func(path string) (int, string) {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
-		return resp.StatusCode
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	status := func(path string) int {
+		code, _ := get(path)
+		return code
 	}
 	if status("/healthz") != 200 || status("/readyz") != 503 {
 		t.Fatalf("before start: healthz %d readyz %d, want 200 503", status("/healthz"), status("/readyz"))
@@ -192,6 +198,17 @@ func TestHealthEndpoints(t *testing.T) {
 		t.Fatal("ready after the group was lost")
 	}
 	p.metrics.Assigned(map[string][]int32{"input-events": {1}})
+	p.metrics.Authorization(&txn.AuthorizationError{Resource: "topic", Name: "input-events", Operation: "Read", Err: errors.New("TOPIC_AUTHORIZATION_FAILED")})
+	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, `Read on topic "input-events" is missing`) {
+		t.Fatalf("readyz while a permission is refused: %d %q", code, body)
+	}
+	if got := testutil.ToFloat64(p.metrics.authFailing); got != 1 {
+		t.Errorf("authorization_failing = %v, want 1", got)
+	}
+	p.metrics.Authorization(nil)
+	if status("/readyz") != 200 {
+		t.Fatal("not ready after the permission came back")
+	}
 	p.health.draining.Store(true)
 	if status("/readyz") != 503 {
 		t.Fatal("ready while draining")

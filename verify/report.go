@@ -34,6 +34,9 @@ func (r *Report) CountSummary() string {
 
 // Verdict is the report in one line.
 func (r *Report) Verdict() string {
+	if r.OK() && r.Inputs == 0 {
+		return "nothing to check: the range holds no input records"
+	}
 	if r.OK() {
 		return fmt.Sprintf("exactly once: each of the %d inputs has exactly one result, on the right topic, as the contract makes it", r.Inputs)
 	}
@@ -83,18 +86,23 @@ func (v Violation) where() string {
 	return strings.Join(s, ", ") + ": " + v.Detail
 }
 
-// describeRange is "3 partitions (0: 0-120, 1: 0-97, 2: 5-7)".
+// describeRange is "3 partitions, offsets 0:[0,120) 1:[0,97) 2:[5,7)", the
+// offsets left out when there are many partitions.
 func describeRange(start, end Offsets) string {
+	const most = 8 // partitions whose offsets are listed
 	ps := slices.Sorted(maps.Keys(end))
-	var parts []string
-	for _, p := range ps {
-		parts = append(parts, fmt.Sprintf("%d: %d-%d", p, start[p], end[p]))
-	}
 	noun := "partitions"
 	if len(ps) == 1 {
 		noun = "partition"
 	}
-	return fmt.Sprintf("%d %s (offsets %s)", len(ps), noun, strings.Join(parts, ", "))
+	if len(ps) > most {
+		return fmt.Sprintf("%d %s", len(ps), noun)
+	}
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = fmt.Sprintf("%d:[%d,%d)", p, start[p], end[p])
+	}
+	return fmt.Sprintf("%d %s, offsets %s", len(ps), noun, strings.Join(parts, " "))
 }
 
 // jsonReport is the machine-readable report; its field names are an
