@@ -108,6 +108,20 @@ type pipeline struct {
 	group                  string
 }
 
+// newPipeline creates a fresh pipeline's topics, named after name and the
+// time.
+func newPipeline(b *testing.B, adm *kadm.Client, addr, name string) *pipeline {
+	b.Helper()
+	id := fmt.Sprintf("%s-%d", name, time.Now().UnixNano())
+	p := &pipeline{addr: addr, input: id + "-in", output: id + "-out", errored: id + "-err", group: id}
+	for _, topic := range []string{p.input, p.output, p.errored} {
+		if err := integration.CreateTopic(context.Background(), adm, topic, partitions, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return p
+}
+
 // config is the processor's configuration for p.
 func (p *pipeline) config() processor.Config {
 	cfg := processor.DefaultConfig()
@@ -174,13 +188,7 @@ func run(b *testing.B, v variant, values [][]byte, wait time.Duration) result {
 	}
 	defer adm.Close()
 
-	id := fmt.Sprintf("bench-%s-%d", strings.ReplaceAll(v.name, "/", "-"), time.Now().UnixNano())
-	p := &pipeline{addr: brk.Addr, input: id + "-in", output: id + "-out", errored: id + "-err", group: id}
-	for _, topic := range []string{p.input, p.output, p.errored} {
-		if err := integration.CreateTopic(ctx, adm, topic, partitions, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
+	p := newPipeline(b, adm, brk.Addr, "bench-"+strings.ReplaceAll(v.name, "/", "-"))
 	defer func() {
 		// Keep the broker's logs small for the runs that follow.
 		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/event-processor/event-processor/examples"
-	"github.com/event-processor/event-processor/integration"
 	"github.com/event-processor/event-processor/verify"
 )
 
@@ -25,9 +24,9 @@ var flagVerifyEvents = flag.Int("bench.verify-events", 1_000_000, "input events 
 // BenchmarkKtoolVerify measures `ktool verify` on a real volume: the
 // processor processes -bench.verify-events mixed events on the benchmark's
 // broker, and once its group has committed them all the ktool binary
-// verifies them; the benchmark reports its wall time, CPU time and peak
-// RSS as the OS measured them (getrusage of the child). docs/ktool.md records the
-// figures.
+// verifies them; the benchmark reports its wall time and CPU time
+// (getrusage of the child) and its peak RSS (VmHWM), as the OS measured
+// them. docs/ktool.md records the figures.
 func BenchmarkKtoolVerify(b *testing.B) {
 	brk := sharedBroker(b)
 	ctx := context.Background()
@@ -36,13 +35,7 @@ func BenchmarkKtoolVerify(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer adm.Close()
-	id := fmt.Sprintf("bench-verify-%d", time.Now().UnixNano())
-	p := &pipeline{addr: brk.Addr, input: id + "-in", output: id + "-out", errored: id + "-err", group: id}
-	for _, topic := range []string{p.input, p.output, p.errored} {
-		if err := integration.CreateTopic(ctx, adm, topic, partitions, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
+	p := newPipeline(b, adm, brk.Addr, "bench-verify")
 	n := *flagVerifyEvents
 	if _, err := preProduce(ctx, brk.Addr, p.input, examples.Mixed(n, 5)); err != nil {
 		b.Fatal(err)
