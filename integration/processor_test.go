@@ -72,6 +72,28 @@ func TestProcessorGroupChanges(t *testing.T) {
 	checkLive(t, live, len(inputs))
 }
 
+// TestProcessorCompactedTopics: output and error topics with
+// cleanup.policy=compact refuse records without a key; every result has
+// one (an unparseable input without a key is keyed by its coordinates), so
+// nothing stalls and every input has its one result.
+func TestProcessorCompactedTopics(t *testing.T) {
+	p := definePipeline(t, broker)
+	compact := "compact"
+	adm := admin(t, broker)
+	for topic, cfg := range map[string]map[string]*string{
+		p.input: nil, p.output: {"cleanup.policy": &compact}, p.errored: {"cleanup.policy": &compact},
+	} {
+		if err := CreateTopic(t.Context(), adm, topic, 2, cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inputs := p.produce(t, examples.Mixed(2000, 9)) // keyless; a tenth invalid, some with no id
+	p.start(t, p.config("a"))
+	if outputs, errors := p.checkExactlyOnce(t, inputs, time.Minute); outputs != 1800 || errors != 200 {
+		t.Errorf("got %d outputs and %d errors, want 1800 and 200", outputs, errors)
+	}
+}
+
 // TestProcessorOversizedOutput: an event whose output exceeds the output
 // topic's max.message.bytes becomes an error event that fits, and the
 // records around it are processed: no stall, nothing partial.

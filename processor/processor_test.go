@@ -54,9 +54,9 @@ func TestTransformRoutesKeysAndHeaders(t *testing.T) {
 	}{
 		{"valid, no key: keyed by event id", &kgo.Record{Topic: "input-events", Partition: 2, Offset: 7, Value: valid}, "output-results", "event-123"},
 		{"valid, keyed: input key kept", &kgo.Record{Topic: "input-events", Partition: 0, Offset: 1, Key: []byte("user-42"), Value: valid}, "output-results", "user-42"},
-		{"unparseable, no key: no key", &kgo.Record{Topic: "input-events", Partition: 1, Offset: 3, Value: []byte("not json")}, "error-events", ""},
+		{"unparseable, no key: keyed by its coordinates", &kgo.Record{Topic: "input-events", Partition: 1, Offset: 3, Value: []byte("not json")}, "error-events", "input-events/1@3"},
 		{"invalid with id: keyed by id", &kgo.Record{Topic: "input-events", Offset: 4, Value: []byte(`{"id":"x","type":"t"}`)}, "error-events", "x"},
-		{"tombstone", &kgo.Record{Topic: "input-events", Offset: 5}, "error-events", ""},
+		{"tombstone", &kgo.Record{Topic: "input-events", Offset: 5}, "error-events", "input-events/0@5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,6 +128,43 @@ func TestTransformLargeKeyStaysUnderLimit(t *testing.T) {
 	r = p.transform(&kgo.Record{Topic: "input-events", Key: huge, Value: []byte(`{"id":"e","type":"t","timestamp":1}`)}, nil)[0]
 	if string(r.Key) != "e" || r.Topic != "output-results" {
 		t.Fatalf("huge key: got topic %s key %.20q", r.Topic, r.Key)
+	}
+}
+
+// Every result has a key, whatever the input (a compacted topic refuses
+// records without one), and stays under the limit with the longest topic
+// name Kafka allows.
+func TestEveryResultHasAKey(t *testing.T) {
+	p := newTestProcessor(t)
+	const limit = 64 * 1024
+	var err error
+	if p.router, err = NewRouter(p.cfg, limit, p.now); err != nil {
+		t.Fatal(err)
+	}
+	topic := strings.Repeat("t", 249)
+	big := func(n int) []byte { return []byte(strings.Repeat("v", n)) }
+	for _, tc := range []struct {
+		name string
+		in   *kgo.Record
+	}{
+		{"not JSON", &kgo.Record{Value: []byte("nope")}},
+		{"tombstone", &kgo.Record{}},
+		{"valid", &kgo.Record{Value: []byte(`{"id":"e","type":"t","timestamp":1}`)}},
+		{"headers fill the room", &kgo.Record{Value: []byte("nope"), Headers: []kgo.RecordHeader{{Key: "h", Value: big(3550)}}}},
+		{"headers beyond the room: shrunk", &kgo.Record{Value: append([]byte(`{"id":"e","type":"t","timestamp":1,"data":{"s":"`), append(big(70*1024), `"}}`...)...),
+			Headers: []kgo.RecordHeader{{Key: "h", Value: big(20 * 1024)}}}},
+		{"headers too large to carry", &kgo.Record{Value: []byte("nope"), Headers: []kgo.RecordHeader{{Key: "h", Value: big(62 * 1024)}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.in.Topic, tc.in.Partition, tc.in.Offset = topic, 2147483647, 9223372036854775807
+			r := p.transform(tc.in, nil)[0]
+			if len(r.Key) == 0 {
+				t.Errorf("no key: %.100s", r.Value)
+			}
+			if size := recordSize(r); size > limit-100 {
+				t.Errorf("record is %d bytes, too close to the %d limit for framing", size, limit)
+			}
+		})
 	}
 }
 

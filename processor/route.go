@@ -2,6 +2,7 @@ package processor
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/event-processor/event-processor/schema"
@@ -14,7 +15,8 @@ const keyHeaderRoom = recordOverhead - 512
 
 // Router maps one input record to its one result record: the event or
 // error event the contract makes of its value, on the output or error
-// topic, with the input's key (else the event id) and headers and the
+// topic, with the input's key (else the event id, else the input's
+// coordinates, so that every record has a key) and headers and the
 // provenance headers. Build it with NewRouter once the record size limit is
 // known; it is safe for concurrent use.
 type Router struct {
@@ -50,6 +52,11 @@ func (rt *Router) Route(in *kgo.Record) (*kgo.Record, schema.Result) {
 	for _, h := range in.Headers {
 		keep += len(h.Key) + len(h.Value) + 8
 	}
+	var own []byte // the key of last resort: the input's coordinates
+	if len(in.Key) == 0 {
+		own = sourceKey(in)
+		keep += len(own) + 8 // reserved, so that it always fits
+	}
 	tf, carry, shrunk := rt.tf, true, false
 	if keep > keyHeaderRoom {
 		// The key and headers need more than the reserved room: shrink the
@@ -72,9 +79,17 @@ func (rt *Router) Route(in *kgo.Record) (*kgo.Record, schema.Result) {
 	switch {
 	case carry && len(in.Key) > 0:
 		r.Key = in.Key
-	case !shrunk && keep+len(res.ID)+8 <= keyHeaderRoom:
+	case len(res.ID) > 0 && !shrunk && keep+len(res.ID)+8 <= keyHeaderRoom:
 		// No input key: the event id, where it fits in the room left.
 		r.Key = res.ID
+	default:
+		// Neither: the input's coordinates, so that every record has a
+		// key (a compacted topic refuses records without one) and the
+		// key names the one input it came from.
+		if own == nil {
+			own = sourceKey(in)
+		}
+		r.Key = own
 	}
 	r.Headers = make([]kgo.RecordHeader, 0, len(in.Headers)+3)
 	if carry {
@@ -87,4 +102,15 @@ func (rt *Router) Route(in *kgo.Record) (*kgo.Record, schema.Result) {
 	}
 	r.Headers = appendProvenance(r.Headers, in)
 	return r, res
+}
+
+// sourceKey is an input's coordinates as a record key,
+// "input-events/2@17": at most 249+1+10+1+19 bytes.
+func sourceKey(in *kgo.Record) []byte {
+	k := make([]byte, 0, len(in.Topic)+32)
+	k = append(k, in.Topic...)
+	k = append(k, '/')
+	k = strconv.AppendInt(k, int64(in.Partition), 10)
+	k = append(k, '@')
+	return strconv.AppendInt(k, in.Offset, 10)
 }
