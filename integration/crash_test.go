@@ -151,6 +151,41 @@ func TestProcessorKilledMidStream(t *testing.T) {
 	checkLive(t, live, len(inputs))
 }
 
+// TestProcessorRestartResumesAtOnce kills the processor with SIGKILL and
+// starts it again with the same transactional id, with a session timeout
+// of 30 s: as a static member (its transactional id is its
+// group.instance.id) the new process takes the partitions back at once,
+// instead of waiting until the group gives up on the dead one.
+func TestProcessorRestartResumesAtOnce(t *testing.T) {
+	const sessionTimeout = 30 * time.Second
+	p := newPipeline(t, broker, 3, nil)
+	binary(t, "event-processor")
+	events := examples.Mixed(3000, 8)
+	inputs := p.produce(t, events[:1000])
+	first := p.startProcess(t, "restart-a", "--session-timeout", sessionTimeout.String())
+	p.awaitCommitted(t, 1000, time.Minute)
+	first.signal(t, syscall.SIGKILL)
+	first.wait(t, 10*time.Second)
+
+	maps.Copy(inputs, p.produce(t, events[1000:]))
+	restarted := time.Now()
+	second := p.startProcess(t, "restart-a", "--session-timeout", sessionTimeout.String())
+	p.awaitCommitted(t, int64(len(inputs)), sessionTimeout+30*time.Second)
+	recovery := time.Since(restarted)
+	t.Logf("restart recovery: %s from the new process's start to every input committed (session timeout %s)", recovery.Round(10*time.Millisecond), sessionTimeout)
+	if recovery >= sessionTimeout/2 {
+		t.Errorf("the restarted process took %s to process the input: it waited for the group to time the dead member out", recovery.Round(time.Second))
+	}
+	p.checkExactlyOnce(t, inputs, time.Minute)
+	second.signal(t, syscall.SIGTERM)
+	if code := second.wait(t, 20*time.Second); code != 0 {
+		t.Errorf("exit code after SIGTERM = %d, want 0", code)
+	}
+	if out := second.out.String(); !strings.Contains(out, "left the group") {
+		t.Errorf("no 'left the group' in the log of a graceful stop:\n%s", tail(out, 20))
+	}
+}
+
 // TestProcessorZombieFenced freezes one of two instances (SIGSTOP) with its
 // transaction open, long enough for the group to move its partitions and
 // the broker to time its transaction out, then lets it run again (SIGCONT):

@@ -163,18 +163,55 @@ func (p *Processor) Run(ctx context.Context) error {
 		ClientOpts: append([]kgo.Opt{
 			kgo.ProducerBatchMaxBytes(int32(limit)),
 			kgo.SessionTimeout(p.cfg.SessionTimeout),
+			// Static membership (KIP-345): an instance that restarts
+			// after a crash takes its partitions back at once instead
+			// of after a session timeout; its predecessor, if still
+			// alive, is fenced as a group member as well as by its
+			// transactional id.
+			kgo.InstanceID(p.cfg.TransactionalID),
 		}, p.opts...),
 	}, p.transform)
 	if err != nil {
 		return err
 	}
 	p.health.started.Store(true)
-	p.log.Info("processing",
+	p.log.Info("processing: joining the group and waiting for an assignment",
 		"input_topic", p.cfg.InputTopic, "output_topic", p.cfg.OutputTopic, "error_topic", p.cfg.ErrorTopic,
 		"group", p.cfg.Group, "transactional_id", p.cfg.TransactionalID, "record_limit_bytes", limit)
 	err = loop.Run(ctx)
+	if err == nil {
+		p.leaveGroup()
+	}
 	p.log.Info("stopped", "error", err)
 	return err
+}
+
+// staticLeaveTimeout bounds the explicit leave on shutdown.
+const staticLeaveTimeout = 2 * time.Second
+
+// leaveGroup removes this instance from the group by its instance id. A
+// static member's client does not leave when it closes, so that a restart
+// finds its partitions waiting; on a deliberate stop (a scale-down, a
+// rolling restart) the partitions must move to the other instances at
+// once, not after a session timeout.
+func (p *Processor) leaveGroup() {
+	ctx, cancel := context.WithTimeout(context.Background(), staticLeaveTimeout)
+	defer cancel()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(p.cfg.Brokers...), kgo.WithLogger(nil)}, p.opts...)...)
+	if err == nil {
+		defer cl.Close()
+		var resps kadm.LeaveGroupResponses
+		resps, err = kadm.NewClient(cl).LeaveGroup(ctx, kadm.LeaveGroup(p.cfg.Group).InstanceIDs(p.cfg.TransactionalID).Reason("event-processor stopping"))
+		if err == nil {
+			err = resps.Error()
+		}
+	}
+	if err != nil && !errors.Is(err, kerr.UnknownMemberID) {
+		p.log.Warn("leaving the group as a static member did not complete; its partitions move to the other instances after the session timeout",
+			"session_timeout", p.cfg.SessionTimeout.String(), "err", err)
+		return
+	}
+	p.log.Info("left the group", "group_instance_id", p.cfg.TransactionalID)
 }
 
 // awaitTopics waits, with backoff, until the broker answers and the input,
