@@ -1,11 +1,14 @@
 package processor
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,7 +17,10 @@ import (
 	"github.com/event-processor/event-processor/schema"
 	"github.com/event-processor/event-processor/txn"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func newTestProcessor(t *testing.T) *Processor {
@@ -256,5 +262,191 @@ func TestHealthEndpoints(t *testing.T) {
 	}
 	if status("/metrics") != 200 {
 		t.Fatal("no /metrics")
+	}
+}
+
+// runLoopOnKfake runs a txn.Loop on c (input "in", output "out", group "g",
+// client id "a") that reports to p.metrics.
+func runLoopOnKfake(t *testing.T, p *Processor, c *kfake.Cluster) {
+	t.Helper()
+	loop, err := txn.New(txn.Config{
+		Brokers:         c.ListenAddrs(),
+		Group:           "g",
+		Topics:          []string{"in"},
+		TransactionalID: "a",
+		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Observer:        p.metrics,
+		ClientOpts:      []kgo.Opt{kgo.ClientID("a"), kgo.HeartbeatInterval(100 * time.Millisecond)},
+	}, func(in *kgo.Record, out []*kgo.Record) []*kgo.Record {
+		return append(out, &kgo.Record{Topic: "out", Value: slices.Clone(in.Value)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- loop.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
+
+// member joins group "g" as a plain consumer of "in" with client id id.
+func member(t *testing.T, c *kfake.Cluster, id string) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ClientID(id), kgo.ConsumerGroup("g"),
+		kgo.ConsumeTopics("in"), kgo.DisableAutoCommit(), kgo.HeartbeatInterval(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// ownedBy is what kfake says client id holds in group "g", and the number of
+// members.
+func ownedBy(c *kfake.Cluster, id string) (owned map[int32]bool, members int) {
+	gi := c.GroupInfo("g")
+	if gi == nil || gi.State != "Stable" {
+		return nil, -1
+	}
+	for _, m := range gi.Members {
+		if m.ClientID == id {
+			owned = make(map[int32]bool)
+			for _, p := range m.Assignment["in"] {
+				owned[p] = true
+			}
+		}
+	}
+	return owned, len(gi.Members)
+}
+
+// lagSeries is the partitions with an event_processor_consumer_lag_records
+// series.
+func lagSeries(t *testing.T, p *Processor) map[int32]bool {
+	t.Helper()
+	mfs, err := p.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(map[int32]bool)
+	for _, mf := range mfs {
+		if mf.GetName() != "event_processor_consumer_lag_records" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "partition" {
+					n, _ := strconv.Atoi(l.GetValue())
+					got[int32(n)] = true
+				}
+			}
+		}
+	}
+	return got
+}
+
+// GroupTransactSession drops every revoke and loss after the first until
+// the next End, and an idle instance never ends a transaction. The
+// assignment gauge, the lag series and readiness must follow the group's
+// real assignment anyway, through repeated rebalances and losses.
+func TestMetricsFollowRepeatedRebalances(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "in", "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic("in"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		if err := prod.ProduceSync(t.Context(), &kgo.Record{Partition: int32(i % 3), Value: []byte("v")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prod.Close()
+
+	p := newTestProcessor(t)
+	p.health.started.Store(true)
+	runLoopOnKfake(t, p, c)
+
+	// follows waits until the gauge and the lag series agree with what
+	// kfake says the loop owns, with the group at members members.
+	follows := func(what string, members int) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			owned, n := ownedBy(c, "a")
+			gauge := testutil.ToFloat64(p.metrics.assigned)
+			lag := lagSeries(t, p)
+			ok := n == members && owned != nil && gauge == float64(len(owned)) && p.health.ready()
+			for part := range lag {
+				ok = ok && owned[part]
+			}
+			if ok {
+				t.Logf("%s: assigned_partitions %v, lag series %v, owned %v", what, gauge, lag, owned)
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: assigned_partitions %v and lag series for %v, but the loop owns %v (group of %d members, want %d); ready %v",
+					what, gauge, lag, owned, n, members, p.health.ready())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	// Process the input, so that every partition has a lag series; from
+	// then on the loop is idle and ends no transaction.
+	eventually := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	eventually("the input committed and every partition's lag reported", func() bool {
+		gi := c.GroupInfo("g")
+		if gi == nil || len(gi.Commits["in"]) != 3 || len(lagSeries(t, p)) != 3 {
+			return false
+		}
+		for _, cm := range gi.Commits["in"] {
+			if cm.Offset != 10 {
+				return false
+			}
+		}
+		return true
+	})
+	follows("alone", 1)
+
+	b := member(t, c, "b")
+	follows("after b joined", 2) // the first revoke reaches the callbacks
+	cm := member(t, c, "c")
+	follows("after c joined", 3) // the second does not
+	b.Close()
+	cm.Close()
+	follows("after b and c left", 1)
+	revokedBefore := testutil.ToFloat64(p.metrics.rebalances.WithLabelValues("revoked"))
+	if revokedBefore < 2 {
+		t.Errorf("rebalances_total{kind=revoked} = %v after two rebalances that each took partitions away, want at least 2", revokedBefore)
+	}
+
+	// Lose the group twice: every heartbeat and join fails until the
+	// fault is removed.
+	for i := range 2 {
+		fault := c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Heartbeat, kmsg.JoinGroup}, Group: "g", TopLevel: true, Err: kerr.UnknownMemberID, Count: -1})
+		eventually(fmt.Sprintf("not ready after loss %d", i+1), func() bool {
+			return !p.health.ready() && testutil.ToFloat64(p.metrics.assigned) == 0 && len(lagSeries(t, p)) == 0
+		})
+		fault.Remove()
+		follows(fmt.Sprintf("after rejoining from loss %d", i+1), 1)
+	}
+	if got := testutil.ToFloat64(p.metrics.rebalances.WithLabelValues("lost")); got < 2 {
+		t.Errorf("rebalances_total{kind=lost} = %v after two losses, want at least 2", got)
 	}
 }

@@ -33,7 +33,9 @@ type Loop struct {
 	out      []*kgo.Record // reused for every TransformFunc call
 	warned   *rateLimiter  // fetch and group errors, logged at most every warnEvery per kind
 	assigned atomic.Bool   // the current session has had an assignment
-	owned    ownedParts    // the current session's assignment, from the group callbacks
+	owned    ownedParts    // the current session's assignment (assignment.go)
+	synced   syncedAssignment
+	member   atomic.Bool // in the group with an assignment, as far as the loop knows
 
 	// rebalanced is set by a revoke or loss that makes GroupTransactSession
 	// abort the next End; end swaps it out just before End, so only a
@@ -98,10 +100,7 @@ func (l *Loop) clientOpts() []kgo.Opt {
 		// These run inside the session's wrappers, which hold the lock End
 		// needs: they only report, they never call End.
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
-			l.log.Info("partitions assigned", "partitions", m)
-			l.owned.add(m)
-			l.assigned.Store(true)
-			l.obs.Assigned(m)
+			l.assignedCallback(m)
 		}),
 		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 			l.log.Info("partitions revoked", "partitions", m)
@@ -113,11 +112,12 @@ func (l *Loop) clientOpts() []kgo.Opt {
 			l.obs.Revoked(m, false)
 		}),
 		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
-			l.log.Warn("partitions lost", "partitions", m)
-			l.owned.remove(m)
-			l.rebalanced.Store(true)
-			l.obs.Revoked(m, true)
+			l.lostCallback(m)
 		}),
+		// The session swallows repeated revokes and losses: these two
+		// see them anyway (assignment.go).
+		kgo.Balancers(syncTracking{kgo.CooperativeStickyBalancer(), &l.synced}),
+		kgo.WithHooks(groupLossHook{l}),
 		// AllowAutoTopicCreation is deliberately absent: a missing input
 		// topic is waited for, a missing output topic fails its produces.
 	}
@@ -149,6 +149,8 @@ func (l *Loop) Run(ctx context.Context) error {
 		}
 		l.assigned.Store(false)
 		l.owned.reset()
+		l.synced.reset()
+		l.member.Store(false)
 		l.rebalanced.Store(false)
 		sess, err := kgo.NewGroupTransactSession(l.opts...)
 		if err != nil {

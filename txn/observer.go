@@ -48,7 +48,11 @@ type Observer interface {
 	Assigned(partitions map[string][]int32)
 	// Revoked reports OnPartitionsRevoked (lost false) or OnPartitionsLost
 	// (lost true); the map may be empty. A lost session also covers a
-	// group that cannot be reached at all.
+	// group that cannot be reached at all. It also reports the revokes and
+	// losses that GroupTransactSession does not pass on (every one after
+	// the first until the next End), as the loop infers them from the
+	// group's assignment and errors: Assigned and Revoked together follow
+	// the real assignment.
 	Revoked(partitions map[string][]int32, lost bool)
 	// Heartbeat reports that the loop is alive. It is called every
 	// iteration, including idle polls, which are bounded to one second,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -157,48 +156,4 @@ func (l *Loop) stableOffsets(ctx context.Context, cl *kgo.Client, want map[strin
 		case <-time.After(unstableRetry):
 		}
 	}
-}
-
-// ownedParts is the session's assignment as the group callbacks report it.
-type ownedParts struct {
-	mu sync.Mutex
-	m  map[string]map[int32]bool
-}
-
-func (o *ownedParts) add(ps map[string][]int32) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.m == nil {
-		o.m = make(map[string]map[int32]bool)
-	}
-	for t, parts := range ps {
-		if o.m[t] == nil {
-			o.m[t] = make(map[int32]bool)
-		}
-		for _, p := range parts {
-			o.m[t][p] = true
-		}
-	}
-}
-
-func (o *ownedParts) remove(ps map[string][]int32) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for t, parts := range ps {
-		for _, p := range parts {
-			delete(o.m[t], p)
-		}
-	}
-}
-
-func (o *ownedParts) reset() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	clear(o.m)
-}
-
-func (o *ownedParts) has(topic string, p int32) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.m[topic][p]
 }
