@@ -4,6 +4,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -12,6 +14,8 @@ import (
 
 	"github.com/event-processor/event-processor/schema"
 	"github.com/event-processor/event-processor/txn"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Config is the processor's configuration. DefaultConfig holds every default;
@@ -162,11 +166,18 @@ func (c *Config) Validate() error {
 	if strings.TrimSpace(c.Group) == "" {
 		return bad("consumer-group", "must not be empty")
 	}
+	if len(c.Group) > MaxIDBytes {
+		return bad("consumer-group", "is %d bytes, at most %d are allowed", len(c.Group), MaxIDBytes)
+	}
 	if strings.TrimSpace(c.TransactionalID) == "" {
 		return bad("transactional-id", "must not be empty")
 	}
-	if c.SessionTimeout < time.Second {
-		return bad("session-timeout", "must be at least 1s, got %s (the broker's group.min.session.timeout.ms, 6s by default, also applies)", c.SessionTimeout)
+	if len(c.TransactionalID) > MaxIDBytes {
+		return bad("transactional-id", "is %d bytes, at most %d are allowed", len(c.TransactionalID), MaxIDBytes)
+	}
+	if c.SessionTimeout < MinSessionTimeout || c.SessionTimeout > MaxSessionTimeout {
+		return bad("session-timeout", "must be between %s and %s (the broker's group.min.session.timeout.ms and "+
+			"group.max.session.timeout.ms defaults), got %s", MinSessionTimeout, fmtDuration(MaxSessionTimeout), c.SessionTimeout)
 	}
 	if c.MaxRecords < 1 {
 		return bad("txn-max-records", "must be at least 1, got %d", c.MaxRecords)
@@ -200,11 +211,69 @@ func (c *Config) Validate() error {
 		return bad("log-format", "must be json or text, got %q", c.LogFormat)
 	}
 	if c.HTTPAddr != "" {
-		if _, port, err := splitHostPort(c.HTTPAddr); err != nil || port == "" {
-			return bad("http-addr", "%q is not [host]:port", c.HTTPAddr)
+		_, port, err := net.SplitHostPort(c.HTTPAddr)
+		if err != nil || port == "" {
+			return bad("http-addr", "%q is not [host]:port (e.g. :8080 or 127.0.0.1:8080; empty disables)", c.HTTPAddr)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			return bad("http-addr", "%q has port %q; the port must be a number from 0 (any free port) to 65535", c.HTTPAddr, port)
 		}
 	}
 	return nil
+}
+
+// The broker's default range for a group member's session timeout
+// (group.min.session.timeout.ms=6000, group.max.session.timeout.ms=1800000).
+// A broker configured with a narrower range refuses the join with
+// INVALID_SESSION_TIMEOUT; see SessionTimeoutHint.
+const (
+	MinSessionTimeout = 6 * time.Second
+	MaxSessionTimeout = 30 * time.Minute
+)
+
+// MaxIDBytes bounds --consumer-group and --transactional-id. franz-go refuses
+// a transactional id over 16382 bytes (the longest whose length fits a
+// two-byte compact prefix) and Kafka refuses any request string over 32767
+// bytes (its int16 length); the group id travels in the same transactional
+// requests (AddOffsetsToTxn, TxnOffsetCommit), so both share the lower bound.
+const MaxIDBytes = 16382
+
+// SessionTimeoutHint explains err if it is the broker refusing the group
+// session timeout, naming the flag and the broker settings; otherwise it
+// returns "".
+func SessionTimeoutHint(err error, timeout time.Duration) string {
+	if !errors.Is(err, kerr.InvalidSessionTimeout) {
+		return ""
+	}
+	return fmt.Sprintf("the broker refused --session-timeout %s: it is outside the broker's group.min.session.timeout.ms "+
+		"to group.max.session.timeout.ms (6s to 30m by default); set --session-timeout (SESSION_TIMEOUT) within the "+
+		"broker's range or widen those broker settings", timeout)
+}
+
+// SessionTimeoutHook returns a kgo hook that logs SessionTimeoutHint, at
+// error level, each time the broker refuses c.SessionTimeout; pass it to
+// every client with WithClientOpts(kgo.WithHooks(...)).
+func (c *Config) SessionTimeoutHook(log *slog.Logger) kgo.Hook {
+	return sessionTimeoutHook{log: log, timeout: c.SessionTimeout}
+}
+
+type sessionTimeoutHook struct {
+	log     *slog.Logger
+	timeout time.Duration
+}
+
+func (h sessionTimeoutHook) OnGroupManageError(err error) {
+	if hint := SessionTimeoutHint(err, h.timeout); hint != "" {
+		h.log.Error(hint, "flag", "--session-timeout", "session_timeout", h.timeout.String(), "err", err)
+	}
+}
+
+// fmtDuration prints whole minutes as "30m" rather than "30m0s".
+func fmtDuration(d time.Duration) string {
+	if d%time.Minute == 0 {
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
 }
 
 // recordOverhead is room kept below the record size limit for a record's

@@ -1,11 +1,18 @@
 package processor
 
 import (
+	"bytes"
+	"context"
 	"flag"
 	"io"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func parse(t *testing.T, args []string, env map[string]string) (Config, error) {
@@ -78,7 +85,19 @@ func TestInvalidConfigNamesTheFlag(t *testing.T) {
 		{[]string{"--txn-max-records", "0"}, nil, "--txn-max-records: must be at least 1"},
 		{[]string{"--txn-max-interval", "0s"}, nil, "--txn-max-interval: must be positive"},
 		{[]string{"--txn-timeout", "50ms"}, nil, "--txn-timeout: must exceed --txn-max-interval"},
-		{[]string{"--session-timeout", "10ms"}, nil, "--session-timeout: must be at least 1s"},
+		{[]string{"--session-timeout", "10ms"}, nil, "--session-timeout: must be between 6s and 30m"},
+		{[]string{"--session-timeout", "2s"}, nil, "--session-timeout: must be between 6s and 30m (the broker's group.min.session.timeout.ms and group.max.session.timeout.ms defaults), got 2s"},
+		{[]string{"--session-timeout", "5s"}, nil, "--session-timeout: must be between 6s and 30m"},
+		{[]string{"--session-timeout", "31m"}, nil, "--session-timeout: must be between 6s and 30m"},
+		{[]string{"--session-timeout", "1000h"}, nil, "--session-timeout: must be between 6s and 30m"},
+		{nil, map[string]string{"SESSION_TIMEOUT": "1s"}, "--session-timeout: must be between 6s and 30m"},
+		{[]string{"--consumer-group", strings.Repeat("g", 40000)}, nil, "--consumer-group: is 40000 bytes, at most 16382 are allowed"},
+		{[]string{"--consumer-group", strings.Repeat("g", 16383)}, nil, "--consumer-group: is 16383 bytes"},
+		{[]string{"--transactional-id", strings.Repeat("t", 40000)}, nil, "--transactional-id: is 40000 bytes, at most 16382 are allowed"},
+		{[]string{"--http-addr", "127.0.0.1:99999"}, nil, `--http-addr: "127.0.0.1:99999" has port "99999"; the port must be a number from 0 (any free port) to 65535`},
+		{[]string{"--http-addr", "127.0.0.1:-1"}, nil, `--http-addr: "127.0.0.1:-1" has port "-1"`},
+		{[]string{"--http-addr", "a:b:8080"}, nil, `--http-addr: "a:b:8080" is not [host]:port`},
+		{[]string{"--http-addr", "127.0.0.1:"}, nil, `--http-addr: "127.0.0.1:" is not [host]:port`},
 		{[]string{"--max-record-bytes", "100"}, nil, "--max-record-bytes: must be between 8192 and 104857600, got 100"},
 		{[]string{"--max-record-bytes", "200000000"}, nil, "--max-record-bytes: must be between 8192"},
 		{[]string{"--txn-timeout", "16m"}, nil, "--txn-timeout: must be at most 15m0s"},
@@ -114,4 +133,74 @@ func TestBindFlagsSubset(t *testing.T) {
 	if err != nil || cfg.InputTopic != "in2" || cfg.OutputTopic != "output-results" {
 		t.Fatalf("err %v, input %q, output %q", err, cfg.InputTopic, cfg.OutputTopic)
 	}
+}
+
+func TestValidBoundsAccepted(t *testing.T) {
+	for _, args := range [][]string{
+		{"--session-timeout", "6s"},
+		{"--session-timeout", "30m"},
+		{"--consumer-group", strings.Repeat("g", MaxIDBytes)},
+		{"--transactional-id", strings.Repeat("t", MaxIDBytes)},
+		{"--http-addr", "127.0.0.1:0"},
+		{"--http-addr", ":65535"},
+		{"--http-addr", "[::1]:8080"},
+		{"--http-addr", ""},
+	} {
+		if _, err := parse(t, args, nil); err != nil {
+			t.Errorf("%q: %v", args, err)
+		}
+	}
+}
+
+// TestSessionTimeoutRefusedAtRunTime checks that when the broker refuses
+// the session timeout (its range is narrower than the default one Validate
+// checks), the log names --session-timeout and the broker settings.
+func TestSessionTimeoutRefusedAtRunTime(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(10*time.Second),
+		kfake.SeedTopics(1, "input-events", "output-results", "error-events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	cfg, err := parse(t, []string{"--kafka-bootstrap-servers", c.ListenAddrs()[0], "--session-timeout", "7s", "--http-addr", ""}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	p, err := New(cfg, log, WithClientOpts(kgo.WithHooks(cfg.SessionTimeoutHook(log))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	want := "the broker refused --session-timeout 7s: it is outside the broker's group.min.session.timeout.ms to group.max.session.timeout.ms"
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(logs.String(), want) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if !strings.Contains(logs.String(), want) {
+		t.Errorf("the log does not say %q:\n%s", want, logs.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/event-processor/event-processor/processor"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func runCommand(args []string, stdout, stderr io.Writer) int {
@@ -48,7 +49,9 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "event-processor run: %v\n", err)
 		return 2
 	}
-	p, err := processor.New(cfg, log)
+	// A broker with a narrower session timeout range than Validate's says
+	// so only at run time; the hook names the flag when it does.
+	p, err := processor.New(cfg, log, processor.WithClientOpts(kgo.WithHooks(cfg.SessionTimeoutHook(log))))
 	if err != nil {
 		fmt.Fprintf(stderr, "event-processor run: %v\n", err)
 		return 2

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestRunBadFlagsExit2 checks that every misuse found by the bad-input
+// trial is refused at start-up with status 2 and a message naming the flag,
+// before anything is dialled.
+func TestRunBadFlagsExit2(t *testing.T) {
+	t.Setenv("KAFKA_BOOTSTRAP_SERVERS", "")
+	b := []string{"--kafka-bootstrap-servers", "127.0.0.1:1", "--http-addr", ""}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--session-timeout", "2s"}, "--session-timeout: must be between 6s and 30m"},
+		{[]string{"--session-timeout", "1000h"}, "--session-timeout: must be between 6s and 30m"},
+		{[]string{"--consumer-group", strings.Repeat("g", 40000)}, "--consumer-group: is 40000 bytes, at most 16382"},
+		{[]string{"--transactional-id", strings.Repeat("t", 40000)}, "--transactional-id: is 40000 bytes, at most 16382"},
+		{[]string{"--http-addr", "127.0.0.1:99999"}, `--http-addr: "127.0.0.1:99999" has port "99999"`},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		code := dispatch(append(append([]string{"run"}, b...), tt.args...), strings.NewReader(""), &stdout, &stderr)
+		if code != 2 || !strings.Contains(stderr.String(), tt.want) {
+			t.Errorf("%.60q: exit %d, stderr %.300s; want 2 and %q", tt.args, code, stderr.String(), tt.want)
+		}
+	}
+}
+
+// TestDemoValidatesHTTPAddrFirst checks that the demo refuses a bad
+// --http-addr before it produces anything.
+func TestDemoValidatesHTTPAddrFirst(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := dispatch([]string{"demo", "--http-addr", "127.0.0.1:99999"}, strings.NewReader(""), &stdout, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), `--http-addr: "127.0.0.1:99999" has port "99999"`) {
+		t.Errorf("exit %d, stderr %s", code, stderr.String())
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("the demo printed before refusing the flag:\n%s", stdout.String())
+	}
+}
