@@ -3,7 +3,8 @@
 // of the records' contents: it takes a TransformFunc.
 //
 // A Loop polls its input topics under read_committed, begins a transaction
-// when the first records arrive, hands every record to the TransformFunc and
+// when the first records arrive, hands every record (never a transaction
+// marker: those only move the committed offsets) to the TransformFunc and
 // produces what it returns, and ends the transaction once it holds
 // Config.MaxRecords input records or has been open Config.MaxInterval
 // (defaults 10000 and 100ms; Kafka Streams under exactly-once commits every 100ms). Ending

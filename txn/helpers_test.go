@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -192,6 +193,7 @@ type recorder struct {
 	outcomes map[Outcome]int
 	records  map[Outcome]int
 	authz    []*AuthorizationError // every Authorization call, nil for cleared
+	lag      map[string]int64      // the last Lag per "topic/partition"
 }
 
 func newRecorder() *recorder {
@@ -209,7 +211,21 @@ func (r *recorder) SessionRebuilt(error)             { r.rebuilds.Add(1) }
 func (r *recorder) Assigned(map[string][]int32)      { r.assigned.Add(1) }
 func (r *recorder) Revoked(map[string][]int32, bool) {}
 func (r *recorder) Heartbeat()                       { r.heartbeats.Add(1) }
-func (r *recorder) Lag(string, int32, int64)         {}
+func (r *recorder) Lag(topic string, p int32, lag int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lag == nil {
+		r.lag = make(map[string]int64)
+	}
+	r.lag[topic+"/"+strconv.Itoa(int(p))] = lag
+}
+
+// lags returns the last Lag reported per "topic/partition".
+func (r *recorder) lags() map[string]int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.lag)
+}
 func (r *recorder) Authorization(f *AuthorizationError) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -93,6 +93,13 @@ func (l *Loop) clientOpts() []kgo.Opt {
 		kgo.TransactionTimeout(l.cfg.TransactionTimeout),
 		// The default is read_uncommitted: we would consume aborted records.
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// Transaction markers are returned as records (the transform
+		// never sees them), so that the consumer's position, the lag
+		// and the committed offsets move past an upstream producer's
+		// markers and aborted records: kgo commits the offset after the
+		// last record it returned, and otherwise would leave the group
+		// behind by the whole tail forever (as kadm's Lag shows).
+		kgo.KeepControlRecords(),
 		// Without this, kgo strips UNKNOWN_TOPIC_OR_PARTITION from fetches
 		// and a missing input topic is silent; we log it (rate-limited).
 		kgo.KeepRetryableFetchErrors(),
@@ -249,9 +256,13 @@ func (l *Loop) runSession(ctx, hardStop context.Context, sess *kgo.GroupTransact
 		// Every polled record must be produced in the open transaction:
 		// End commits the offsets of everything polled. The one exception
 		// is a poll that returned as we stop with no transaction open;
-		// those records are simply not committed.
+		// those records are simply not committed. A poll of only
+		// transaction markers opens a transaction too, to commit the
+		// offsets past them.
 		if n := fetches.NumRecords(); n > 0 && (t != nil || ctx.Err() == nil) {
-			l.obs.Consumed(n)
+			if data := dataRecords(fetches); data > 0 {
+				l.obs.Consumed(data)
+			}
 			l.reportLag(fetches)
 			if !begun {
 				if err := beginFn(); errors.Is(err, errStopping) {
@@ -304,6 +315,9 @@ func (l *Loop) runSession(ctx, hardStop context.Context, sess *kgo.GroupTransact
 func (l *Loop) produce(ctx context.Context, sess *kgo.GroupTransactSession, t *batch, fetches kgo.Fetches) {
 	out := l.out[:0]
 	fetches.EachRecord(func(r *kgo.Record) {
+		if r.Attrs.IsControl() {
+			return // a transaction marker: only its offset is committed
+		}
 		t.records++
 		if t.failed.Load() {
 			return // the transaction aborts; producing more is wasted work
@@ -528,6 +542,21 @@ func errKind(err error) string {
 	return fmt.Sprintf("%T", err)
 }
 
+// dataRecords counts the polled records that are not transaction markers.
+func dataRecords(fetches kgo.Fetches) int {
+	n := 0
+	fetches.EachRecord(func(r *kgo.Record) {
+		if !r.Attrs.IsControl() {
+			n++
+		}
+	})
+	return n
+}
+
+// reportLag reports HighWatermark minus the next offset to consume, which,
+// since markers are returned as records, is past the markers and aborted
+// records that precede the last one polled: what kadm's Lag computes once
+// the transaction commits.
 func (l *Loop) reportLag(fetches kgo.Fetches) {
 	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
 		if len(p.Records) == 0 || p.HighWatermark < 0 {

@@ -35,7 +35,8 @@ func (o Outcome) String() string {
 // from the loop goroutine or from franz-go's group callbacks; implementations
 // must be cheap, must not block, and must be safe for concurrent use.
 type Observer interface {
-	// Consumed reports n records polled (once per non-empty poll).
+	// Consumed reports n records polled (once per poll with records),
+	// not counting transaction markers.
 	Consumed(n int)
 	// TransactionEnded reports a transaction's outcome, how many input
 	// records it held, and how long ending it took (flush plus End). A
@@ -59,8 +60,11 @@ type Observer interface {
 	// and every second while backing off or waiting for Begin.
 	Heartbeat()
 	// Lag reports, per polled partition, HighWatermark minus the next
-	// offset to consume. It is coarse: it is measured at fetch time and,
-	// under read_committed, counts transaction markers.
+	// offset to consume, past any transaction markers and aborted records
+	// polled: 0 once everything is consumed, as kadm's Lag (end offset
+	// minus committed offset) is once the transaction commits. It is
+	// coarse: it is measured at fetch time and counts the markers and
+	// aborted records still ahead.
 	Lag(topic string, partition int32, lag int64)
 	// Authorization reports that the broker refuses the loop a permission
 	// it needs (failure names the resource and the missing operation),
