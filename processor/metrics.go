@@ -60,7 +60,7 @@ func newMetrics(reg prometheus.Registerer, h *health) *metrics {
 		}, []string{"result"}),
 		commitDur: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: ns, Name: "commit_duration_seconds",
-			Help:    "Time to end a transaction (flush and EndTxn), whatever its result.",
+			Help:    "Time to end a transaction (flush and EndTxn), whatever its result; a failed Begin ends none and is not observed.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
 		}),
 		txnRecords: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -120,7 +120,10 @@ func (m *metrics) Consumed(n int) { m.consumed.Add(float64(n)) }
 
 func (m *metrics) TransactionEnded(o txn.Outcome, records int, d time.Duration) {
 	m.transactions.WithLabelValues(o.String()).Inc()
-	m.commitDur.Observe(d.Seconds())
+	if d > 0 {
+		// Zero is a failed Begin: no transaction was ended.
+		m.commitDur.Observe(d.Seconds())
+	}
 	if o == txn.Committed {
 		m.txnRecords.Observe(float64(records))
 		m.results.WithLabelValues("output").Add(float64(m.stagedOutputs))

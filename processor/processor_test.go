@@ -450,3 +450,37 @@ func TestMetricsFollowRepeatedRebalances(t *testing.T) {
 		t.Errorf("rebalances_total{kind=lost} = %v after two losses, want at least 2", got)
 	}
 }
+
+// commitSamples is how many observations commit_duration_seconds holds.
+func commitSamples(t *testing.T, p *Processor) uint64 {
+	t.Helper()
+	mfs, err := p.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "event_processor_commit_duration_seconds" {
+			return mf.GetMetric()[0].GetHistogram().GetSampleCount()
+		}
+	}
+	t.Fatal("no event_processor_commit_duration_seconds")
+	return 0
+}
+
+// A failed Begin ends no transaction: it counts as failed, but must not put
+// a zero into the distribution of End's duration.
+func TestFailedBeginIsNotACommitDuration(t *testing.T) {
+	p := newTestProcessor(t)
+	p.metrics.TransactionEnded(txn.Failed, 0, 0) // what the loop reports for a failed Begin
+	if n := commitSamples(t, p); n != 0 {
+		t.Errorf("commit_duration_seconds has %d observations after a failed Begin, want 0", n)
+	}
+	if got := testutil.ToFloat64(p.metrics.transactions.WithLabelValues("failed")); got != 1 {
+		t.Errorf("transactions_total{result=failed} = %v, want 1", got)
+	}
+	p.metrics.TransactionEnded(txn.Failed, 5, 3*time.Millisecond) // a failed End is observed
+	p.metrics.TransactionEnded(txn.Committed, 5, 2*time.Millisecond)
+	if n := commitSamples(t, p); n != 2 {
+		t.Errorf("commit_duration_seconds has %d observations after two ended transactions, want 2", n)
+	}
+}

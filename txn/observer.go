@@ -40,7 +40,8 @@ type Observer interface {
 	Consumed(n int)
 	// TransactionEnded reports a transaction's outcome, how many input
 	// records it held, and how long ending it took (flush plus End). A
-	// failed Begin reports Failed with 0 records.
+	// failed Begin reports Failed with 0 records and a zero duration: it
+	// ended nothing.
 	TransactionEnded(o Outcome, records int, d time.Duration)
 	// SessionRebuilt reports that the session was closed, after err, and a
 	// new one is being built.
