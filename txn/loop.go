@@ -452,11 +452,18 @@ func (l *Loop) await(ctx context.Context, what string, fn func() error) error {
 	defer beat.Stop()
 	slow := time.NewTicker(l.cfg.TransactionTimeout)
 	defer slow.Stop()
+	stopping, grace := ctx.Done(), (<-chan time.Time)(nil)
 	for {
 		select {
 		case err := <-done:
 			return err
-		case <-ctx.Done():
+		case <-stopping:
+			// A call that completes soon still lets the records polled
+			// before the stop commit; one that does not is abandoned
+			// with half of the shutdown budget left for leaving the
+			// group.
+			stopping, grace = nil, time.After(l.cfg.ShutdownTimeout/2)
+		case <-grace:
 			l.log.Warn(what+" was still waiting for the broker at shutdown; abandoning it and closing the session", "waited", time.Since(start).Round(time.Millisecond))
 			return errStopping
 		case <-beat.C:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -386,4 +387,39 @@ func TestOutcomeString(t *testing.T) {
 			t.Errorf("Outcome(%d).String() = %q, want %q", o, got, want)
 		}
 	}
+}
+
+// A stop that lands while Begin waits on a slow coordinator still commits
+// the records polled before it, as long as Begin completes within half of
+// the shutdown budget: the records are not left for the next instance.
+func TestShutdownDuringSlowBeginCommits(t *testing.T) {
+	t.Parallel()
+	const n = 300
+	c := newCluster(t)
+	produceInput(t, c, inTopic, 0, n)
+	var slowed atomic.Bool
+	c.ControlKey(int16(kmsg.InitProducerID), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if slowed.CompareAndSwap(false, true) {
+			c.SleepControl(func() { time.Sleep(time.Second) })
+		}
+		return nil, nil, false // kfake answers
+	})
+
+	obs := newRecorder()
+	cfg := testConfig(t, c, "a", obs)
+	cfg.MaxInterval = time.Minute
+	cfg.TransactionTimeout = 2 * time.Minute
+	cfg.MaxRecords = 1 << 20
+	cfg.ShutdownTimeout = 5 * time.Second
+	r := start(t, cfg, identity)
+
+	eventually(t, 15*time.Second, "all input polled", func() bool { return obs.consumed.Load() >= n })
+	if d := r.stop(t); d > cfg.ShutdownTimeout+time.Second {
+		t.Errorf("graceful stop took %s", d)
+	}
+	if txns, records := obs.count(Committed); txns != 1 || records != n {
+		t.Errorf("on shutdown: %d transactions committed with %d records, want 1 with %d", txns, records, n)
+	}
+	assertExactlyOnce(t, readAll(t, c, outTopic, n, false, 5*time.Second), n)
 }

@@ -2,7 +2,7 @@ package ktool
 
 import (
 	"context"
-		"flag"
+	"flag"
 	"fmt"
 	"os"
 	"strconv"
