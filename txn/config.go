@@ -57,7 +57,10 @@ type Config struct {
 	// default 10000. A poll never returns more than the room left. Under
 	// load, the default lets MaxInterval end most transactions, as Kafka
 	// Streams' commit interval does; with 1000, a transaction every few
-	// milliseconds cost 2.3x in throughput (docs/benchmarks.md).
+	// milliseconds cost 2.3x in throughput (docs/benchmarks.md). The loop
+	// sets kgo.MaxBufferedRecords to 4 times this (at least kgo's default
+	// 50000), overriding ClientOpts, so that a transaction's produces never
+	// wait for buffer room.
 	MaxRecords int
 	// MaxInterval bounds how long a transaction stays open collecting
 	// records, from Begin to the start of End, overriding the default 100ms.

@@ -128,7 +128,27 @@ func (l *Loop) clientOpts() []kgo.Opt {
 		// AllowAutoTopicCreation is deliberately absent: a missing input
 		// topic is waited for, a missing output topic fails its produces.
 	}
-	return append(opts, l.cfg.ClientOpts...)
+	opts = append(opts, l.cfg.ClientOpts...)
+	// After ClientOpts, so it always holds: a transaction's produces must
+	// never wait for buffer room. Room is only freed by records that
+	// finish, which while a broker is down is never, and the loop would
+	// hang in Produce instead of reaching End (bounded by
+	// TransactionTimeout) and rebuilding.
+	return append(opts, kgo.MaxBufferedRecords(producerBuffer(l.cfg.MaxRecords)))
+}
+
+// kgoMaxBufferedRecords is kgo's default for kgo.MaxBufferedRecords.
+const kgoMaxBufferedRecords = 50000
+
+// outputsPerInput is the headroom of the producer's buffer over MaxRecords:
+// a transform may return several records per input (the processor returns
+// one). Buffered records hold no memory until they are produced.
+const outputsPerInput = 4
+
+// producerBuffer is the producer's buffered-record limit for a batch bound
+// of maxRecords inputs: never below kgo's default.
+func producerBuffer(maxRecords int) int {
+	return max(kgoMaxBufferedRecords, outputsPerInput*maxRecords)
 }
 
 // Run runs the loop until ctx is cancelled, then finishes the open
