@@ -5,7 +5,8 @@
 # make build             the binaries, into bin/
 # make bench-kafka       event-processor vs at-least-once vs Kafka Streams on one real broker
 # make bench-verify      ktool verify on 1,000,000 inputs: wall time, CPU and peak RSS
-# make image             the container image (IMAGE=name:tag, default event-processor:dev)
+# make image             the container image, FROM scratch, no registry needed (IMAGE=name:tag, default event-processor:dev)
+# make image-multistage  the same from the multi-stage Dockerfile (pulls a Go image and a base)
 # make helm-lint         lint and render the Helm chart (HELM=path to helm)
 
 GO       ?= go
@@ -18,7 +19,7 @@ UNIT_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 export TESTCONTAINERS_RYUK_DISABLED := true
 export TESTCONTAINERS_HOST_OVERRIDE := 127.0.0.1
 
-.PHONY: test vet unit-test integration-test kafka-image docker-check build fuzz bench bench-kafka bench-verify image helm-lint
+.PHONY: test vet unit-test integration-test kafka-image docker-check build fuzz bench bench-kafka bench-verify image image-multistage helm-lint
 
 test: vet unit-test integration-test
 
@@ -63,7 +64,14 @@ bench-verify: docker-check kafka-image
 IMAGE ?= event-processor:dev
 HELM  ?= helm
 
+# Static binaries from the local Go toolchain (-tags nodemo: no embedded demo
+# broker) on an image assembled FROM scratch; pulls nothing. TestImage builds
+# its image with the same script.
 image: docker-check
+	IMAGE=$(IMAGE) GO=$(GO) bash image/build.sh
+
+# For builders with registry access: golang and distroless images.
+image-multistage: docker-check
 	docker build -t $(IMAGE) .
 
 # Lints the chart, renders it with and without the optional objects, and
