@@ -25,14 +25,33 @@ if [[ $image != event-processor/* ]] && timeout 120 docker pull "$image" >/dev/n
   exit 0
 fi
 
+# debian_mirror prints the first Debian archive URI of the apt sources
+# (deb822 .sources files first, then sources.list), or nothing.
+debian_mirror() {
+  local f uri
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [[ -r $f ]] || continue
+    for uri in $(sed -n 's/^URIs:[[:space:]]*//p' "$f"); do
+      [[ $uri =~ /debian/?$ ]] && { echo "${uri%/}"; return; }
+    done
+  done
+  [[ -r /etc/apt/sources.list ]] || return 0
+  awk '$1=="deb" { line = $0; sub(/\[[^]]*\]/, "", line); split(line, f); u = f[2]; if (u ~ /\/debian\/?$/) { sub(/\/$/, "", u); print u; exit } }' /etc/apt/sources.list
+}
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 if ! docker image inspect "$base" >/dev/null 2>&1; then
   command -v debootstrap >/dev/null || { echo "kafka-image: debootstrap is missing (apt-get install debootstrap)" >&2; exit 1; }
-  mirror=$(sed -n 's/^URIs:[[:space:]]*\(.*\/debian\)[[:space:]]*$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
-  [[ -n $mirror ]] || mirror=$(awk '$1=="deb" && $2 ~ /\/debian\/?$/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
-  mirror=${mirror:-http://deb.debian.org/debian}
+  # The Debian mirror this machine's apt already uses; there is no default,
+  # so that the build never reaches a host the machine is not configured for.
+  mirror=$(debian_mirror)
+  [[ -n $mirror ]] || {
+    echo "kafka-image: no Debian mirror in this machine's apt sources (a URIs: line of /etc/apt/sources.list.d/*.sources" >&2
+    echo "kafka-image: or a deb line of /etc/apt/sources.list ending in /debian); add one, or build $base yourself" >&2
+    exit 1
+  }
   echo "kafka-image: building $base with debootstrap from $mirror"
   debootstrap --variant=minbase --include=openjdk-17-jre-headless bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
     || { tail -n 30 "$work/debootstrap.log" >&2; exit 1; }
