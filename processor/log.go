@@ -8,7 +8,8 @@ import (
 )
 
 // NewLogger returns the slog.Logger that cfg's --log-level and --log-format
-// describe, writing to w.
+// describe, writing to w. A warning or error whose error Hint knows carries
+// a "hint" saying what to change.
 func NewLogger(cfg Config, w io.Writer) (*slog.Logger, error) {
 	level, err := parseLevel(cfg.LogLevel)
 	if err != nil {
@@ -17,9 +18,9 @@ func NewLogger(cfg Config, w io.Writer) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: level}
 	switch cfg.LogFormat {
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(hintHandler{slog.NewJSONHandler(w, opts)}), nil
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(hintHandler{slog.NewTextHandler(w, opts)}), nil
 	}
 	return nil, fmt.Errorf("--log-format: must be json or text, got %q", cfg.LogFormat)
 }

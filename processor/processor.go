@@ -12,10 +12,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/event-processor/event-processor/txn"
@@ -249,6 +251,25 @@ func (p *Processor) awaitTopics(ctx context.Context) (int, error) {
 	}
 }
 
+// MissingTopicError is a topic the processor needs that does not exist.
+type MissingTopicError struct {
+	Topic   string
+	Brokers []string
+}
+
+func (e *MissingTopicError) Error() string {
+	return fmt.Sprintf("topic %q does not exist: create it, e.g. `ktool --brokers %s topics create %s --partitions 6` "+
+		"(the processor never creates topics)", e.Topic, strings.Join(e.Brokers, ","), e.Topic)
+}
+
+// isNetErr reports whether err is a failure to connect or a dropped
+// connection rather than an answer from a broker.
+func isNetErr(err error) bool {
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &ne) || errors.As(err, &oe) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
 // RecordLimit checks that cfg's input, output and error topics exist and
 // returns the record size limit the processor keeps every result under:
 // --max-record-bytes lowered to the output and error topics'
@@ -260,12 +281,19 @@ func RecordLimit(ctx context.Context, adm *kadm.Client, cfg Config) (int, error)
 	defer cancel()
 	configs, err := adm.DescribeTopicConfigs(ctx, topics...)
 	if err != nil {
-		return 0, fmt.Errorf("cannot reach the Kafka brokers %v (check --kafka-bootstrap-servers and the network): %w", cfg.Brokers, err)
+		var se *kadm.ShardErrors
+		if errors.As(err, &se) && len(se.Errs) > 0 {
+			err = se.Errs[0].Err // the broker's own error, not kadm's wrapping of it
+		}
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, kgo.ErrClientClosed) || isNetErr(err) {
+			return 0, fmt.Errorf("cannot reach the Kafka brokers %v (check --kafka-bootstrap-servers and the network): %w", cfg.Brokers, err)
+		}
+		return 0, fmt.Errorf("describing topics %v: %w", topics, err)
 	}
 	limit := cfg.MaxRecordBytes
 	for _, rc := range configs {
 		if errors.Is(rc.Err, kerr.UnknownTopicOrPartition) {
-			return 0, fmt.Errorf("topic %q does not exist: create it (the processor never creates topics)", rc.Name)
+			return 0, &MissingTopicError{Topic: rc.Name, Brokers: cfg.Brokers}
 		}
 		if rc.Err != nil {
 			return 0, fmt.Errorf("describing topic %q: %w", rc.Name, rc.Err)

@@ -444,3 +444,29 @@ func TestFakeProduceLargeRecord(t *testing.T) {
 		}
 	}
 }
+
+// A cluster that cannot place the group coordinator: lag says what to
+// change, not only the broker's error name.
+func TestFakeLagCoordinatorHint(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	c.ControlKey(int16(kmsg.FindCoordinator), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		r := req.(*kmsg.FindCoordinatorRequest)
+		resp := r.ResponseKind().(*kmsg.FindCoordinatorResponse)
+		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
+		for _, k := range r.CoordinatorKeys {
+			rc := kmsg.NewFindCoordinatorResponseCoordinator()
+			rc.Key, rc.ErrorCode = k, kerr.CoordinatorNotAvailable.Code
+			resp.Coordinators = append(resp.Coordinators, rc)
+		}
+		return resp, nil, true
+	})
+	_, stderr, code := ktool(t, "", "lag", "g", "--brokers", c.ListenAddrs()[0])
+	if code != exitRuntime || !strings.Contains(stderr, "COORDINATOR_NOT_AVAILABLE") || !strings.Contains(stderr, "offsets.topic.replication.factor") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}

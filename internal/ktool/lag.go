@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/event-processor/event-processor/processor"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
@@ -16,6 +17,20 @@ type MissingGroupError struct{ Group string }
 func (e *MissingGroupError) Error() string {
 	return fmt.Sprintf("consumer group %s does not exist: it has no members and no committed offsets "+
 		"(check the name; the processor's default group is flink-event-processor)", e.Group)
+}
+
+// hinted is an error with what to change appended (processor.Hint).
+type hinted struct{ error }
+
+func (h hinted) Error() string { return h.error.Error() + "; " + processor.Hint(h.error) }
+func (h hinted) Unwrap() error { return h.error }
+
+// withHint adds processor.Hint's advice to err where it has some.
+func withHint(err error) error {
+	if processor.Hint(err) == "" {
+		return err
+	}
+	return hinted{err}
 }
 
 func lagCommand() *command {
@@ -51,7 +66,7 @@ func lag(ctx context.Context, e *env, group string) error {
 	defer cancel()
 	lags, err := adm.Lag(rctx, group)
 	if err != nil {
-		return fmt.Errorf("computing the lag of group %s: %w", group, e.explain(ctx, err))
+		return withHint(fmt.Errorf("computing the lag of group %s: %w", group, e.explain(ctx, err)))
 	}
 	l, ok := lags[group]
 	if !ok {
@@ -61,7 +76,7 @@ func lag(ctx context.Context, e *env, group string) error {
 		return &MissingGroupError{Group: group}
 	}
 	if err := l.Error(); err != nil {
-		return fmt.Errorf("computing the lag of group %s: %w", group, err)
+		return withHint(fmt.Errorf("computing the lag of group %s: %w", group, err))
 	}
 
 	w := e.stdout

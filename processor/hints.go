@@ -1,0 +1,74 @@
+package processor
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// Hints say what to change for the errors a misconfigured cluster gives,
+// which the broker's error names alone do not.
+var hints = []struct {
+	errs []error
+	hint string
+}{
+	{[]error{kerr.CoordinatorNotAvailable, kerr.CoordinatorLoadInProgress},
+		"the broker cannot place the group or transaction coordinator: its internal topics __consumer_offsets and " +
+			"__transaction_state need as many live brokers as their replication factor; on a cluster of fewer than 3 brokers set " +
+			"offsets.topic.replication.factor, transaction.state.log.replication.factor and transaction.state.log.min.isr " +
+			"to at most the number of brokers (1 for a single node), then restart the brokers"},
+	{[]error{kerr.NotEnoughReplicas, kerr.NotEnoughReplicasAfterAppend},
+		"fewer in-sync replicas than the topic's min.insync.replicas: bring the brokers back, or lower min.insync.replicas " +
+			"(also transaction.state.log.min.isr) to at most the number of live brokers"},
+	{[]error{kerr.UnknownTopicOrPartition, kerr.UnknownTopicID},
+		"a topic is missing (or was deleted and re-created): create the input, output and error topics, e.g. " +
+			"`ktool topics create input-events output-results error-events --partitions 6`; the processor never creates topics"},
+	{[]error{kerr.InvalidTransactionTimeout},
+		"--txn-timeout is longer than the broker's transaction.max.timeout.ms (15m by default): lower it or raise the broker setting"},
+	{[]error{kerr.InvalidSessionTimeout},
+		"--session-timeout is outside the broker's group.min.session.timeout.ms and group.max.session.timeout.ms (6s and 30m by default)"},
+	{[]error{kerr.TransactionalIDAuthorizationFailed, kerr.GroupAuthorizationFailed, kerr.TopicAuthorizationFailed, kerr.ClusterAuthorizationFailed},
+		"the principal lacks an ACL the processor needs (see the error for which)"},
+}
+
+// Hint says what to change for err, or "" when it knows nothing to say.
+func Hint(err error) string {
+	if err == nil {
+		return ""
+	}
+	for _, h := range hints {
+		for _, e := range h.errs {
+			if errors.Is(err, e) {
+				return h.hint
+			}
+		}
+	}
+	return ""
+}
+
+// hintHandler adds a "hint" attribute to every log record at Warn or above
+// that carries an error Hint knows, whoever logged it: the processor, the
+// loop or the Kafka client.
+type hintHandler struct{ slog.Handler }
+
+func (h hintHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelWarn {
+		var hint string
+		r.Attrs(func(a slog.Attr) bool {
+			if err, ok := a.Value.Any().(error); ok {
+				hint = Hint(err)
+			}
+			return hint == ""
+		})
+		if hint != "" {
+			r = r.Clone()
+			r.AddAttrs(slog.String("hint", hint))
+		}
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h hintHandler) WithAttrs(as []slog.Attr) slog.Handler { return hintHandler{h.Handler.WithAttrs(as)} }
+func (h hintHandler) WithGroup(name string) slog.Handler    { return hintHandler{h.Handler.WithGroup(name)} }
