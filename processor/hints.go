@@ -70,5 +70,9 @@ func (h hintHandler) Handle(ctx context.Context, r slog.Record) error {
 	return h.Handler.Handle(ctx, r)
 }
 
-func (h hintHandler) WithAttrs(as []slog.Attr) slog.Handler { return hintHandler{h.Handler.WithAttrs(as)} }
-func (h hintHandler) WithGroup(name string) slog.Handler    { return hintHandler{h.Handler.WithGroup(name)} }
+func (h hintHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return hintHandler{h.Handler.WithAttrs(as)}
+}
+func (h hintHandler) WithGroup(name string) slog.Handler {
+	return hintHandler{h.Handler.WithGroup(name)}
+}
