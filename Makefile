@@ -2,6 +2,7 @@
 # make unit-test         only what needs no Docker
 # make integration-test  only the container tests (needs a running Docker engine)
 # make kafka-image       build the local Apache Kafka image if it is missing
+# make kafka-up          one local Kafka node on 127.0.0.1:9092 to try the processor on (kafka-down removes it)
 # make build             the binaries, into bin/
 # make bench-kafka       event-processor vs at-least-once vs Kafka Streams on one real broker
 # make bench-verify      ktool verify on 1,000,000 inputs: wall time, CPU and peak RSS
@@ -19,7 +20,7 @@ UNIT_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 export TESTCONTAINERS_RYUK_DISABLED := true
 export TESTCONTAINERS_HOST_OVERRIDE := 127.0.0.1
 
-.PHONY: test vet unit-test integration-test kafka-image docker-check build fuzz bench bench-kafka bench-verify image image-multistage helm-lint
+.PHONY: test vet unit-test integration-test kafka-image kafka-up kafka-down docker-check build fuzz bench bench-kafka bench-verify image image-multistage helm-lint
 
 test: vet unit-test integration-test
 
@@ -36,6 +37,12 @@ integration-test: docker-check kafka-image
 
 kafka-image: docker-check
 	bash integration/kafka-image/build.sh
+
+kafka-up: docker-check kafka-image
+	bash integration/kafka-image/local.sh up
+
+kafka-down:
+	bash integration/kafka-image/local.sh down
 
 docker-check:
 	@docker info >/dev/null 2>&1 || { \

@@ -72,6 +72,35 @@ func TestProcessorGroupChanges(t *testing.T) {
 	checkLive(t, live, len(inputs))
 }
 
+// TestProcessorNewPartitions: partitions added to the input topic while
+// the processor runs are assigned and processed within seconds (kgo's
+// default metadata refresh would take 5 minutes), and ktool lag can tell
+// the instance by its client id, the transactional id.
+func TestProcessorNewPartitions(t *testing.T) {
+	p := newPipeline(t, broker, 1, nil)
+	adm := admin(t, broker)
+	inputs := p.produce(t, examples.Mixed(100, 13))
+	cfg := p.config("a")
+	p.start(t, cfg)
+	p.checkExactlyOnce(t, inputs, time.Minute)
+	if _, err := adm.CreatePartitions(t.Context(), 2, p.input); err != nil { // 1 -> 3
+		t.Fatal(err)
+	}
+	added := time.Now()
+	maps.Copy(inputs, p.produce(t, examples.Mixed(300, 14))) // round robin: two thirds on the new partitions
+	p.checkExactlyOnce(t, inputs, time.Minute)
+	t.Logf("inputs on partitions added while running processed %s after they were added", time.Since(added).Round(100*time.Millisecond))
+	described, err := adm.DescribeGroups(t.Context(), p.group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range described[p.group].Members {
+		if m.ClientID != cfg.TransactionalID {
+			t.Errorf("group member's client id is %q, want the transactional id %q", m.ClientID, cfg.TransactionalID)
+		}
+	}
+}
+
 // TestProcessorCompactedTopics: output and error topics with
 // cleanup.policy=compact refuse records without a key; every result has
 // one (an unparseable input without a key is keyed by its coordinates), so

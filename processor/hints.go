@@ -1,9 +1,7 @@
 package processor
 
 import (
-	"context"
 	"errors"
-	"log/slog"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 )
@@ -46,33 +44,4 @@ func Hint(err error) string {
 		}
 	}
 	return ""
-}
-
-// hintHandler adds a "hint" attribute to every log record at Warn or above
-// that carries an error Hint knows, whoever logged it: the processor, the
-// loop or the Kafka client.
-type hintHandler struct{ slog.Handler }
-
-func (h hintHandler) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level >= slog.LevelWarn {
-		var hint string
-		r.Attrs(func(a slog.Attr) bool {
-			if err, ok := a.Value.Any().(error); ok {
-				hint = Hint(err)
-			}
-			return hint == ""
-		})
-		if hint != "" {
-			r = r.Clone()
-			r.AddAttrs(slog.String("hint", hint))
-		}
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-func (h hintHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return hintHandler{h.Handler.WithAttrs(as)}
-}
-func (h hintHandler) WithGroup(name string) slog.Handler {
-	return hintHandler{h.Handler.WithGroup(name)}
 }

@@ -47,8 +47,9 @@ func TestLoggerAddsHints(t *testing.T) {
 	log.With("instance", "a").Warn("transaction session failed", "err", fmt.Errorf("x: %w", kerr.CoordinatorNotAvailable))
 	log.Info("not a warning", "err", kerr.CoordinatorNotAvailable)
 	log.Warn("no known error", "err", errors.New("boom"))
+	log.With("group", strings.Repeat("g", 40000)).Info("durations and long names", "backoff", 1500*time.Millisecond)
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 3 || !strings.Contains(lines[0], "hint=") || !strings.Contains(lines[0], "instance=a") ||
+	if len(lines) != 4 || !strings.Contains(lines[3], "backoff=1.5s") || !strings.Contains(lines[3], "...(40000 bytes)") || len(lines[3]) > 600 || !strings.Contains(lines[0], "hint=") || !strings.Contains(lines[0], "instance=a") ||
 		strings.Contains(lines[1], "hint=") || strings.Contains(lines[2], "hint=") {
 		t.Errorf("log:\n%s", buf.String())
 	}

@@ -138,6 +138,8 @@ func (p *Processor) Run(ctx context.Context) error {
 	go func() {
 		<-ctx.Done()
 		p.health.draining.Store(true)
+		p.log.Info("stopping: readiness is off; finishing the open transaction (commit, or abort if a produce failed) and leaving the group",
+			"shutdown_timeout", p.cfg.ShutdownTimeout)
 	}()
 
 	limit, err := p.awaitTopics(ctx)
@@ -171,6 +173,12 @@ func (p *Processor) Run(ctx context.Context) error {
 			// alive, is fenced as a group member as well as by its
 			// transactional id.
 			kgo.InstanceID(p.cfg.TransactionalID),
+			// The client id shows which instance owns which partition
+			// in `ktool lag` and the broker's logs.
+			kgo.ClientID(p.cfg.TransactionalID),
+			// New input partitions are noticed (and assigned) within
+			// this, not after kgo's default of 5 minutes.
+			kgo.MetadataMaxAge(metadataMaxAge),
 		}, p.opts...),
 	}, p.transform)
 	if err != nil {
@@ -187,6 +195,11 @@ func (p *Processor) Run(ctx context.Context) error {
 	p.log.Info("stopped", "error", err)
 	return err
 }
+
+// metadataMaxAge is how often the processor's clients refresh the cluster's
+// metadata: partitions added to the input topic are processed within about
+// this long.
+const metadataMaxAge = 10 * time.Second
 
 // staticLeaveTimeout bounds the explicit leave on shutdown.
 const staticLeaveTimeout = 2 * time.Second

@@ -43,6 +43,8 @@ type Loop struct {
 	rebalanced atomic.Bool
 
 	authFailing authSource // where the authorization failure being reported was seen; 0 for none (loop goroutine only)
+
+	cancelSess context.CancelFunc // cancels the current session's client context (loop goroutine only)
 }
 
 // warnEvery is how often one kind of fetch or group error is logged.
@@ -179,8 +181,13 @@ func (l *Loop) Run(ctx context.Context) error {
 		l.synced.reset()
 		l.member.Store(false)
 		l.rebalanced.Store(false)
-		sess, err := kgo.NewGroupTransactSession(l.opts...)
+		// The session's own context lets closeSession end a Close that
+		// does not finish in time (see there).
+		sessCtx, cancelSess := context.WithCancel(context.WithoutCancel(ctx))
+		l.cancelSess = cancelSess
+		sess, err := kgo.NewGroupTransactSession(append(l.opts[:len(l.opts):len(l.opts)], kgo.WithContext(sessCtx))...)
 		if err != nil {
+			cancelSess()
 			return fmt.Errorf("txn: creating the transaction session: %w", err)
 		}
 		l.log.Info("transaction session started", "group", l.cfg.Group, "transactional_id", l.cfg.TransactionalID, "topics", l.cfg.Topics)
@@ -423,7 +430,7 @@ func (l *Loop) shutdown(hardStop context.Context, sess *kgo.GroupTransactSession
 		}
 	}
 	l.closeSession(hardStop, sess)
-	l.log.Info("transaction session closed; left the group")
+	l.log.Info("transaction session closed")
 }
 
 // closeSession leaves the group and closes the session, within
@@ -445,7 +452,16 @@ func (l *Loop) closeSession(hardStop context.Context, sess *kgo.GroupTransactSes
 	select {
 	case <-done:
 	case <-ctx.Done():
-		l.log.Warn("closing the transaction session did not finish in time; continuing without waiting")
+		// Close waits for the group's manage goroutine, which may be
+		// waiting on a JoinGroup that the broker holds until the
+		// rebalance completes (up to the rebalance timeout, 60s), on the
+		// client's context: cancelling it fails that request, so the
+		// abandoned Close finishes now rather than piling up clients,
+		// goroutines and connections over rebuilds.
+		l.log.Warn("closing the transaction session did not finish in time; cancelling its requests and continuing without waiting")
+	}
+	if l.cancelSess != nil {
+		l.cancelSess()
 	}
 }
 
