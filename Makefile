@@ -9,6 +9,7 @@
 # make image             the container image, FROM scratch, no registry needed (IMAGE=name:tag, default event-processor:dev)
 # make image-multistage  the same from the multi-stage Dockerfile (pulls a Go image and a base)
 # make helm-lint         lint and render the Helm chart (HELM=path to helm)
+# make promtool-test     check and unit-test the chart's alerting rules (PROMTOOL=path to promtool)
 
 GO       ?= go
 GOFLAGS  ?=
@@ -20,7 +21,7 @@ UNIT_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 export TESTCONTAINERS_RYUK_DISABLED := true
 export TESTCONTAINERS_HOST_OVERRIDE := 127.0.0.1
 
-.PHONY: test vet unit-test integration-test kafka-image kafka-up kafka-down docker-check build fuzz bench bench-kafka bench-verify image image-multistage helm-lint
+.PHONY: test vet unit-test integration-test kafka-image kafka-up kafka-down docker-check build fuzz bench bench-kafka bench-verify image image-multistage helm-lint promtool-test
 
 test: vet unit-test integration-test
 
@@ -83,10 +84,27 @@ image-multistage: docker-check
 
 # Lints the chart, renders it with and without the optional objects, and
 # checks that the values schema refuses a bad value and an unknown key.
+OPTIONAL := serviceMonitor.enabled=true,keda.enabled=true,grafanaDashboard.enabled=true,prometheusRule.enabled=true
 helm-lint:
 	$(HELM) lint --strict helm/event-processor
-	$(HELM) lint --strict helm/event-processor --set serviceMonitor.enabled=true,keda.enabled=true
+	$(HELM) lint --strict helm/event-processor --set $(OPTIONAL)
 	$(HELM) template t helm/event-processor >/dev/null
-	$(HELM) template t helm/event-processor --set serviceMonitor.enabled=true,keda.enabled=true >/dev/null
+	$(HELM) template t helm/event-processor --set $(OPTIONAL) >/dev/null
 	! $(HELM) template t helm/event-processor --set log.level=verbose >/dev/null 2>&1
 	! $(HELM) template t helm/event-processor --set unknownKey=1 >/dev/null 2>&1
+	! $(HELM) template t helm/event-processor --set prometheusRule.unknownKey=1 >/dev/null 2>&1
+	! $(HELM) template t helm/event-processor --set prometheusRule.errorEvents.ratio=2 >/dev/null 2>&1
+	! $(HELM) template t helm/event-processor --set grafanaDashboard.unknownKey=1 >/dev/null 2>&1
+
+PROMTOOL ?= promtool
+
+# The PrometheusRule's rules checked and unit-tested (helm/promtool/) on the
+# chart rendered as release ep; TestChartRules runs the same.
+promtool-test:
+	@work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; set -e; \
+	$(HELM) template ep helm/event-processor --set prometheusRule.enabled=true \
+	  --show-only templates/prometheusrule.yaml >"$$work/rendered.yaml"; \
+	sed -n '/^spec:/,$$p' "$$work/rendered.yaml" | sed '1d; s/^  //' >"$$work/rules.yaml"; \
+	cp helm/promtool/rules.test.yaml "$$work/"; \
+	$(PROMTOOL) check rules "$$work/rules.yaml"; \
+	cd "$$work" && $(PROMTOOL) test rules rules.test.yaml
