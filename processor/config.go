@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/event-processor/event-processor/internal/connect"
 	"github.com/event-processor/event-processor/schema"
 	"github.com/event-processor/event-processor/txn"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -40,6 +41,11 @@ type Config struct {
 	LogLevel           string        // --log-level, LOG_LEVEL
 	LogFormat          string        // --log-format, LOG_FORMAT
 	ShutdownTimeout    time.Duration // --shutdown-timeout, SHUTDOWN_TIMEOUT
+
+	// Connect is how the processor's clients reach the brokers: TLS, mTLS
+	// and SASL (--tls*, --sasl-*; see package connect). The zero value,
+	// the default, is plaintext without authentication.
+	Connect connect.Options
 }
 
 // DefaultConfig returns the defaults: the original job's for its five
@@ -102,6 +108,14 @@ var Flags = []Flag{
 	{"shutdown-timeout", "SHUTDOWN_TIMEOUT", "bound on finishing the open transaction and leaving the group on SIGTERM", func(c *Config) flag.Value { return (*durationValue)(&c.ShutdownTimeout) }},
 }
 
+// The connection options (TLS, SASL) are connect.Flags, the table ktool
+// registers too; here they set Config.Connect.
+func init() {
+	for _, f := range connect.Flags {
+		Flags = append(Flags, Flag{f.Name, f.Env, f.Usage, func(c *Config) flag.Value { return f.Value(&c.Connect) }})
+	}
+}
+
 // BindFlags registers the options named in only (every option when none is
 // named) on fs, with c's current values as defaults. After fs.Parse, call
 // ApplyEnv so that the environment fills what the command line did not set.
@@ -129,6 +143,9 @@ func (c *Config) ApplyEnv(fs *flag.FlagSet, getenv func(string) (string, bool)) 
 		if err := f.value(c).Set(v); err != nil {
 			return fmt.Errorf("environment variable %s (twin of --%s): %w", f.Env, f.Name, err)
 		}
+	}
+	if fs.Lookup("sasl-mechanism") != nil {
+		c.Connect.ApplyPasswordEnv(getenv) // the password has no flag
 	}
 	return nil
 }
@@ -209,6 +226,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return bad("log-format", "must be json or text, got %q", c.LogFormat)
+	}
+	if err := c.Connect.Validate(); err != nil {
+		return err
 	}
 	if c.HTTPAddr != "" {
 		_, port, err := net.SplitHostPort(c.HTTPAddr)

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/event-processor/event-processor/internal/connect"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -203,4 +206,57 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestConnectionOptions checks that the connection flags (package connect's
+// table) are part of this one, with their env twins, and that their
+// invalid combinations fail Validate naming the flag.
+func TestConnectionOptions(t *testing.T) {
+	dir := t.TempDir()
+	pass := dir + "/password"
+	if err := os.WriteFile(pass, []byte("s3cret-pass\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := parse(t, []string{"--sasl-mechanism", "SCRAM-SHA-512", "--tls"},
+		map[string]string{"KAFKA_SASL_USERNAME": "alice", "KAFKA_SASL_PASSWORD_FILE": pass, "KAFKA_SASL_MECHANISM": "PLAIN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cfg.Connect; !c.TLS || c.SASLMechanism != "SCRAM-SHA-512" || c.Username != "alice" || c.PasswordFile != pass {
+		t.Errorf("connection options = %+v", c)
+	}
+	cfg, err = parse(t, []string{"--sasl-mechanism", "PLAIN", "--sasl-username", "bob"}, map[string]string{"KAFKA_SASL_PASSWORD": "s3cret-pass"})
+	if err != nil || cfg.Connect.Password.Reveal() != "s3cret-pass" {
+		t.Errorf("password from KAFKA_SASL_PASSWORD: err %v", err)
+	}
+	if s := fmt.Sprintf("%+v", cfg); strings.Contains(s, "s3cret-pass") {
+		t.Errorf("the config prints the password: %s", s)
+	}
+	for _, tt := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--tls-key-file", pass}, nil, "--tls-key-file: is set but --tls-cert-file is not"},
+		{[]string{"--sasl-mechanism", "SCRAM-SHA-256"}, nil, "--sasl-username: SCRAM-SHA-256 needs a user name"},
+		{nil, map[string]string{"KAFKA_TLS_CA_FILE": dir + "/none.pem"}, "--tls-ca-file: " + dir + "/none.pem: cannot read the CA file"},
+		{[]string{"--tls-ca-file", pass}, nil, "--tls-ca-file: " + pass + ": holds no PEM certificate"},
+		{[]string{"--sasl-mechanism", "KERBEROS"}, nil, `"KERBEROS" is not one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER`},
+	} {
+		_, err := parse(t, tt.args, tt.env)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v %v: error %v, want it to contain %q", tt.args, tt.env, err, tt.want)
+		}
+	}
+	// A command that binds only some options (transform) takes no
+	// connection option from the environment.
+	sub := DefaultConfig()
+	fs := flag.NewFlagSet("subset", flag.ContinueOnError)
+	sub.BindFlags(fs, "input-topic")
+	if err := sub.ApplyEnv(fs, func(k string) (string, bool) { return "x", true }); err != nil {
+		t.Fatal(err)
+	}
+	if sub.Connect != (connect.Options{}) {
+		t.Errorf("unbound connection options set from the environment: %+v", sub.Connect)
+	}
 }

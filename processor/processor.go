@@ -70,6 +70,12 @@ func New(cfg Config, log *slog.Logger, opts ...Option) (*Processor, error) {
 	p.health.beat()
 	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	p.metrics = newMetrics(p.reg, p.health)
+	// Every client the processor makes connects as cfg.Connect says.
+	conn, err := cfg.Connect.ClientOpts(log)
+	if err != nil {
+		return nil, err
+	}
+	p.opts = conn
 	for _, o := range opts {
 		o(p)
 	}

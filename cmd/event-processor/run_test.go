@@ -43,3 +43,39 @@ func TestDemoValidatesHTTPAddrFirst(t *testing.T) {
 		t.Errorf("the demo printed before refusing the flag:\n%s", stdout.String())
 	}
 }
+
+// TestRunBadConnectionOptionsExit2 checks that connection options that
+// cannot work exit 2 naming the flag, and that the password is never
+// echoed.
+func TestRunBadConnectionOptionsExit2(t *testing.T) {
+	t.Setenv("KAFKA_BOOTSTRAP_SERVERS", "")
+	t.Setenv("KAFKA_SASL_PASSWORD", "hunter2-secret")
+	b := []string{"--kafka-bootstrap-servers", "127.0.0.1:1", "--http-addr", ""}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--tls-key-file", "/nonexistent/user.key"}, "--tls-key-file: is set but --tls-cert-file is not"},
+		{[]string{"--tls-ca-file", "/nonexistent/ca.crt"}, "--tls-ca-file: /nonexistent/ca.crt: cannot read the CA file"},
+		{[]string{"--sasl-mechanism", "SCRAM-SHA-512"}, "--sasl-username: SCRAM-SHA-512 needs a user name"},
+		{[]string{"--sasl-mechanism", "GSSAPI"}, `"GSSAPI" is not one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER`},
+		{[]string{"--sasl-username", "alice"}, "--sasl-username: is set but --sasl-mechanism is not"},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		code := dispatch(append(append([]string{"run"}, b...), tt.args...), strings.NewReader(""), &stdout, &stderr)
+		if code != 2 || !strings.Contains(stderr.String(), tt.want) {
+			t.Errorf("%q: exit %d, stderr %.300s; want 2 and %q", tt.args, code, stderr.String(), tt.want)
+		}
+		if strings.Contains(stdout.String()+stderr.String(), "hunter2-secret") {
+			t.Errorf("%q: the password is printed", tt.args)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	dispatch([]string{"run", "-h"}, strings.NewReader(""), &stdout, &stderr)
+	for _, want := range []string{"-sasl-mechanism", "(env KAFKA_SASL_MECHANISM)", "-tls-cert-file", "KAFKA_SASL_PASSWORD"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("run -h does not show %q", want)
+		}
+	}
+}
