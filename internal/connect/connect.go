@@ -325,6 +325,10 @@ type boolValue bool
 func (v *boolValue) String() string   { return strconv.FormatBool(bool(*v)) }
 func (v *boolValue) IsBoolFlag() bool { return true }
 func (v *boolValue) Set(s string) error {
+	if strings.TrimSpace(s) == "" { // an environment variable set empty
+		*v = false
+		return nil
+	}
 	b, err := strconv.ParseBool(strings.TrimSpace(s))
 	if err != nil {
 		return fmt.Errorf("%q is not true or false", s)

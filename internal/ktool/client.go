@@ -68,13 +68,13 @@ func (e *env) newClient(opts ...kgo.Opt) (*kgo.Client, error) {
 }
 
 // clientOpts are the options every client of ktool's starts from: the
-// bootstrap brokers and how to reach them.
+// bootstrap brokers and how to reach them (TLS, SASL: --tls*, --sasl-*).
 func (e *env) clientOpts() []kgo.Opt {
-	return []kgo.Opt{
+	return append([]kgo.Opt{
 		kgo.SeedBrokers(e.seeds()...),
 		kgo.DialTimeout(e.connectTimeout),
 		kgo.ClientID("ktool"),
-	}
+	}, e.connOpts...)
 }
 
 // admin connects and returns an admin client; close it.

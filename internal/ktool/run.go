@@ -3,7 +3,9 @@
 // list, create and describe topics, show a consumer group's lag, and verify
 // that a processor's results match its input exactly once. It talks to any
 // Kafka-compatible bootstrap address (--brokers, or the environment variable
-// KAFKA_BOOTSTRAP_SERVERS, or localhost:9092).
+// KAFKA_BOOTSTRAP_SERVERS, or localhost:9092), over TLS, mTLS and SASL with
+// the same connection flags and environment variables as event-processor
+// (package connect).
 //
 // Usage errors exit 2, runtime errors (an unreachable broker, a missing
 // topic, an unreadable file) exit 1. See docs/ktool.md.
@@ -15,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -23,6 +26,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/event-processor/event-processor/internal/connect"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Exit codes.
@@ -68,6 +74,18 @@ Flags of every command:
                            (env KAFKA_BOOTSTRAP_SERVERS, default localhost:9092)
   --connect-timeout DUR    give up if no broker answers within DUR (default 10s)
 
+Connection flags of every command (the same as event-processor's; each has
+an environment twin, e.g. --sasl-mechanism / KAFKA_SASL_MECHANISM):
+  --tls                    connect over TLS (implied by any --tls-* flag)
+  --tls-ca-file FILE       CA bundle for the brokers' certificates (default system roots)
+  --tls-cert-file FILE     client certificate (mTLS), with --tls-key-file FILE
+  --tls-server-name NAME   name the brokers' certificates must carry
+  --tls-insecure-skip-verify  do not verify the brokers (insecure; warns)
+  --sasl-mechanism MECH    PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER
+  --sasl-username NAME     with the password in $KAFKA_SASL_PASSWORD or
+  --sasl-password-file FILE  (never a flag)
+  --sasl-token-file FILE   the OAUTHBEARER token
+
 Flags may come before or after the arguments. Run "ktool <command> -h" for a
 command's flags. Exit status: 0 ok, 1 runtime error, 2 usage error.
 `
@@ -77,8 +95,10 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 
-	brokers        string        // --brokers; empty until resolve
-	connectTimeout time.Duration // --connect-timeout
+	brokers        string          // --brokers; empty until resolve
+	connectTimeout time.Duration   // --connect-timeout
+	conn           connect.Options // --tls*, --sasl-* and their environment twins
+	connOpts       []kgo.Opt       // conn as kgo options, built by validate
 }
 
 // registerCommon adds the flags every command takes to fs.
@@ -87,6 +107,7 @@ func (e *env) registerCommon(fs *flag.FlagSet) {
 		"Kafka bootstrap `addresses`, comma separated (env "+envBrokers+", default "+defaultBrokers+")")
 	durationVar(fs, &e.connectTimeout, "connect-timeout", e.connectTimeout,
 		"give up if no broker answers within this `duration`")
+	e.conn.Bind(fs)
 }
 
 // seeds returns the bootstrap addresses: --brokers, else
@@ -113,6 +134,15 @@ func (e *env) validate(cmd string) error {
 	if e.connectTimeout <= 0 {
 		return usagef(cmd, "--connect-timeout must be more than 0, got %s", e.connectTimeout)
 	}
+	e.conn.DialTimeout = e.connectTimeout
+	// Warnings (--tls-insecure-skip-verify, an expired client
+	// certificate) go to stderr.
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts, err := e.conn.ClientOpts(log)
+	if err != nil {
+		return usagef(cmd, "%v", err)
+	}
+	e.connOpts = opts
 	source := "--brokers"
 	if e.brokers == "" && strings.TrimSpace(os.Getenv(envBrokers)) != "" {
 		source = envBrokers
@@ -190,6 +220,13 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, connectTimeout: defaultConnectTimeout}
 	cmds := commands()
+
+	// The connection options' environment twins; a flag given on the
+	// command line, parsed next, beats them.
+	if err := e.conn.ApplyEnv(nil, os.LookupEnv); err != nil {
+		fmt.Fprintf(stderr, "ktool: %v\n", err)
+		return exitUsage
+	}
 
 	// Common flags may come before the command name.
 	top := flag.NewFlagSet("ktool", flag.ContinueOnError)

@@ -228,3 +228,41 @@ func TestBrokersFromEnvValidated(t *testing.T) {
 		t.Errorf("with --brokers: exit %d, stderr %s", code, stderr)
 	}
 }
+
+// TestConnectionFlags checks that every command takes event-processor's
+// connection flags and their environment twins, and refuses combinations
+// that cannot work with status 2, naming the flag, before dialling.
+func TestConnectionFlags(t *testing.T) {
+	t.Setenv("KAFKA_SASL_PASSWORD", "hunter2-secret")
+	b := []string{"--brokers", "127.0.0.1:1"}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{append([]string{"topics", "list", "--tls-key-file", "/nonexistent/user.key"}, b...), "--tls-key-file: is set but --tls-cert-file is not"},
+		{append([]string{"--sasl-mechanism", "SCRAM-SHA-512", "lag", "g"}, b...), "--sasl-username: SCRAM-SHA-512 needs a user name"},
+		{append([]string{"consume", "t", "--tls-ca-file", "/nonexistent/ca.crt"}, b...), "--tls-ca-file: /nonexistent/ca.crt: cannot read the CA file"},
+		{append([]string{"produce", "t", "v", "--sasl-mechanism", "GSSAPI"}, b...), `--sasl-mechanism: "GSSAPI" is not one of`},
+		{append([]string{"verify", "--sasl-username", "alice"}, b...), "--sasl-username: is set but --sasl-mechanism is not"},
+	}
+	for _, tt := range tests {
+		stdout, stderr, code := ktool(t, "", tt.args...)
+		if code != exitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%q: exit %d, stderr %s; want %d and %q", tt.args, code, stderr, exitUsage, tt.want)
+		}
+		if strings.Contains(stdout+stderr, "hunter2-secret") {
+			t.Errorf("%q: the password is printed", tt.args)
+		}
+	}
+	t.Setenv("KAFKA_TLS", "maybe")
+	if _, stderr, code := ktool(t, "", "topics", "list"); code != exitUsage || !strings.Contains(stderr, "environment variable KAFKA_TLS (twin of --tls)") {
+		t.Errorf("KAFKA_TLS=maybe: exit %d, stderr %s", code, stderr)
+	}
+	t.Setenv("KAFKA_TLS", "")
+	stdout, _, _ := ktool(t, "", "consume", "-h")
+	for _, want := range []string{"--sasl-mechanism", "(env KAFKA_SASL_MECHANISM)", "--tls-cert-file", "KAFKA_SASL_PASSWORD"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("consume -h does not show %q", want)
+		}
+	}
+}
