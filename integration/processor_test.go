@@ -2,6 +2,8 @@ package integration
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"io"
 	"maps"
 	"net/http"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/event-processor/event-processor/examples"
 	"github.com/event-processor/event-processor/schema"
+	"github.com/twmb/franz-go/pkg/kadm"
 )
 
 // TestProcessorMixedEvents: 10,000 events, a tenth of them invalid in every
@@ -98,6 +101,86 @@ func TestProcessorNewPartitions(t *testing.T) {
 		if m.ClientID != cfg.TransactionalID {
 			t.Errorf("group member's client id is %q, want the transactional id %q", m.ClientID, cfg.TransactionalID)
 		}
+	}
+}
+
+// TestProcessorTopicsRecreated: the three topics deleted while the processor
+// runs, then created again: readiness goes off while they are missing and
+// comes back, and the input written to the new topics is processed exactly
+// once, with no restart. (The clients keep the old topic ids; without a new
+// session every produce and fetch failed for good.)
+func TestProcessorTopicsRecreated(t *testing.T) {
+	p := newPipeline(t, broker, 3, nil)
+	cfg := p.config("a")
+	cfg.HTTPAddr = freeAddr(t)
+	ready := "http://" + cfg.HTTPAddr + "/readyz"
+	p.start(t, cfg)
+	p.checkExactlyOnce(t, p.produce(t, examples.Mixed(300, 15)), time.Minute)
+	awaitStatus(t, ready, http.StatusOK, time.Minute)
+
+	adm := admin(t, broker)
+	if _, err := adm.DeleteTopics(t.Context(), p.input, p.output, p.errored); err != nil {
+		t.Fatal(err)
+	}
+	awaitStatus(t, ready, http.StatusServiceUnavailable, 30*time.Second)
+	if code, body := get(t, ready); !strings.Contains(body, "does not exist") {
+		t.Errorf("/readyz while the topics are missing = %d %q, want it to say which topic does not exist", code, body)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for _, topic := range []string{p.input, p.output, p.errored} {
+		for { // deletion completes in the background
+			err := CreateTopic(t.Context(), adm, topic, 3, nil)
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("re-creating %s: %v", topic, err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	inputs := p.produce(t, examples.Mixed(300, 16))
+	p.checkExactlyOnce(t, inputs, 2*time.Minute)
+	awaitStatus(t, ready, http.StatusOK, 30*time.Second)
+}
+
+// TestProcessorRecordLimitLowered: the output topic's max.message.bytes
+// lowered while the processor runs: an output over the new limit becomes an
+// OUTPUT_TOO_LARGE error event, as it would have at start-up, instead of
+// failing every transaction it is in.
+func TestProcessorRecordLimitLowered(t *testing.T) {
+	p := newPipeline(t, broker, 1, nil)
+	p.start(t, p.config("a"))
+	inputs := p.produce(t, examples.Mixed(50, 17))
+	p.checkExactlyOnce(t, inputs, time.Minute)
+
+	adm := admin(t, broker)
+	lowered := "65536"
+	resp, err := adm.AlterTopicConfigs(t.Context(), []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "max.message.bytes", Value: &lowered}}, p.output)
+	if err == nil {
+		err = resp[0].Err
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The broker enforces the new limit a moment after the change; the
+	// processor notices it within its topic check interval (5 s), so an
+	// oversized result produced meanwhile fails first.
+	time.Sleep(1500 * time.Millisecond)
+	// Random, so that batch compression cannot bring it under the limit.
+	blob := make([]byte, 150*1024)
+	rand.Read(blob)
+	big := `{"id":"big","type":"t","timestamp":1733328000000,"data":{"blob":"` + base64.StdEncoding.EncodeToString(blob) + `"}}`
+	maps.Copy(inputs, p.produce(t, append(examples.Mixed(20, 18), []byte(big))))
+	_, errors := p.checkExactlyOnce(t, inputs, 2*time.Minute) // verify reads the lowered limit too
+	found := false
+	for _, r := range p.readResults(t) {
+		if string(r.rec.Key) == "big" {
+			found = r.topic == p.errored && strings.Contains(string(r.rec.Value), `"errorType":"`+schema.OutputTooLarge+`"`)
+		}
+	}
+	if !found || errors == 0 {
+		t.Errorf("the oversized event is not an %s error event on %s", schema.OutputTooLarge, p.errored)
 	}
 }
 

@@ -238,6 +238,19 @@ type health struct {
 	unauthorized bool // the broker refuses a permission the loop needs
 
 	refused atomic.Value // string: the last refused permission, for /readyz
+
+	topicProblem atomic.Pointer[string] // a topic is missing: why, for /readyz
+}
+
+// setTopicProblem records why the topics cannot be worked with ("" when
+// they can) and reports whether that changed.
+func (h *health) setTopicProblem(why string) bool {
+	var p *string
+	if why != "" {
+		p = &why
+	}
+	old := h.topicProblem.Swap(p)
+	return (old == nil) != (p == nil)
 }
 
 func (h *health) beat() { h.lastBeat.Store(time.Now().UnixNano()) }

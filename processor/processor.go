@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/event-processor/event-processor/txn"
@@ -39,8 +40,9 @@ type Processor struct {
 	metrics *metrics
 	opts    []kgo.Opt
 
-	// Set by Run once the topics' record size limit is known.
-	router *Router
+	// Set by Run once the topics' record size limit is known, and again
+	// when the limit changes (watchTopics).
+	router atomic.Pointer[Router]
 	now    func() time.Time
 }
 
@@ -108,6 +110,8 @@ func (p *Processor) Handler() http.Handler {
 			http.Error(w, "draining", http.StatusServiceUnavailable)
 		case !p.health.started.Load():
 			http.Error(w, "waiting for the broker and topics", http.StatusServiceUnavailable)
+		case p.health.topicProblem.Load() != nil:
+			http.Error(w, *p.health.topicProblem.Load(), http.StatusServiceUnavailable)
 		case !p.health.assigned.Load():
 			if why := p.health.notAuthorized(); why != "" {
 				http.Error(w, why+" (see the log for the ACL to grant)", http.StatusServiceUnavailable)
@@ -148,15 +152,27 @@ func (p *Processor) Run(ctx context.Context) error {
 			"shutdown_timeout", p.cfg.ShutdownTimeout)
 	}()
 
-	limit, err := p.awaitTopics(ctx)
+	admCl, err := p.adminClient()
+	if err != nil {
+		return err
+	}
+	defer admCl.Close()
+	adm := kadm.NewClient(admCl)
+	limit, err := p.awaitTopics(ctx, adm)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return err
 	}
-	if p.router, err = NewRouter(p.cfg, limit, p.now); err != nil {
+	rt, err := NewRouter(p.cfg, limit, p.now)
+	if err != nil {
 		return fmt.Errorf("--max-record-bytes: %w", err)
+	}
+	p.router.Store(rt)
+	ids, err := topicIDs(ctx, adm, p.cfg)
+	if err != nil && ctx.Err() != nil {
+		return nil
 	}
 
 	loop, err := txn.New(txn.Config{
@@ -170,8 +186,12 @@ func (p *Processor) Run(ctx context.Context) error {
 		ShutdownTimeout:    p.cfg.ShutdownTimeout,
 		Logger:             p.log,
 		Observer:           p.metrics,
+		// The limit can change while the processor runs (watchTopics):
+		// each new session takes the current one.
+		SessionOpts: func() []kgo.Opt {
+			return []kgo.Opt{kgo.ProducerBatchMaxBytes(int32(p.router.Load().Limit()))}
+		},
 		ClientOpts: append([]kgo.Opt{
-			kgo.ProducerBatchMaxBytes(int32(limit)),
 			kgo.SessionTimeout(p.cfg.SessionTimeout),
 			// Static membership (KIP-345): an instance that restarts
 			// after a crash takes its partitions back at once instead
@@ -194,7 +214,15 @@ func (p *Processor) Run(ctx context.Context) error {
 	p.log.Info("processing: joining the group and waiting for an assignment",
 		"input_topic", p.cfg.InputTopic, "output_topic", p.cfg.OutputTopic, "error_topic", p.cfg.ErrorTopic,
 		"group", p.cfg.Group, "transactional_id", p.cfg.TransactionalID, "record_limit_bytes", limit)
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		p.watchTopics(watchCtx, adm, loop, ids)
+	}()
 	err = loop.Run(ctx)
+	stopWatch()
+	<-watched
 	if err == nil {
 		p.leaveGroup()
 	}
@@ -218,7 +246,7 @@ const staticLeaveTimeout = 2 * time.Second
 func (p *Processor) leaveGroup() {
 	ctx, cancel := context.WithTimeout(context.Background(), staticLeaveTimeout)
 	defer cancel()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(p.cfg.Brokers...), kgo.WithLogger(nil)}, p.opts...)...)
+	cl, err := p.adminClient()
 	if err == nil {
 		defer cl.Close()
 		var resps kadm.LeaveGroupResponses
@@ -235,17 +263,21 @@ func (p *Processor) leaveGroup() {
 	p.log.Info("left the group", "group_instance_id", p.cfg.TransactionalID)
 }
 
+// adminClient returns a client for the processor's own admin requests
+// (the topics' limits, leaving the group); close it.
+func (p *Processor) adminClient() (*kgo.Client, error) {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(p.cfg.Brokers...), kgo.WithLogger(nil)}, p.opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("creating kafka client: %w", err)
+	}
+	return cl, nil
+}
+
 // awaitTopics waits, with backoff, until the broker answers and the input,
 // output and error topics exist, and returns the record size limit: the
 // configured maximum lowered to the output and error topics'
 // max.message.bytes. The processor never creates topics.
-func (p *Processor) awaitTopics(ctx context.Context) (int, error) {
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(p.cfg.Brokers...), kgo.WithLogger(nil)}, p.opts...)...)
-	if err != nil {
-		return 0, fmt.Errorf("creating kafka client: %w", err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+func (p *Processor) awaitTopics(ctx context.Context, adm *kadm.Client) (int, error) {
 	backoff := 250 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		p.health.beat()
@@ -339,7 +371,7 @@ func RecordLimit(ctx context.Context, adm *kadm.Client, cfg Config) (int, error)
 // transform is the per-record function the loop runs: one input record in,
 // one output or error record out.
 func (p *Processor) transform(in *kgo.Record, out []*kgo.Record) []*kgo.Record {
-	r, res := p.router.Route(in)
+	r, res := p.router.Load().Route(in)
 	p.metrics.staged(res.IsError, res.ErrorType)
 	return append(out, r)
 }

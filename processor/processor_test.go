@@ -33,9 +33,11 @@ func newTestProcessor(t *testing.T) *Processor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.router, err = NewRouter(cfg, cfg.MaxRecordBytes, p.now); err != nil {
+	rt, err := NewRouter(cfg, cfg.MaxRecordBytes, p.now)
+	if err != nil {
 		t.Fatal(err)
 	}
+	p.router.Store(rt)
 	return p
 }
 
@@ -87,7 +89,7 @@ func TestTransformRoutesKeysAndHeaders(t *testing.T) {
 			if got := header(r, HeaderSourceTopic); len(got) != 1 || got[0] != "input-events" {
 				t.Errorf("%s = %v", HeaderSourceTopic, got)
 			}
-			want := p.router.tf.Transform(nil, tt.in.Value, schema.Source{Topic: tt.in.Topic, Partition: tt.in.Partition, Offset: tt.in.Offset, Known: true}, p.now())
+			want := p.router.Load().tf.Transform(nil, tt.in.Value, schema.Source{Topic: tt.in.Topic, Partition: tt.in.Partition, Offset: tt.in.Offset, Known: true}, p.now())
 			if string(r.Value) != string(want.Value) {
 				t.Errorf("value %s, want schema's %s", r.Value, want.Value)
 			}
@@ -103,9 +105,11 @@ func TestTransformLargeKeyStaysUnderLimit(t *testing.T) {
 	p := newTestProcessor(t)
 	const limit = 64 * 1024
 	var err error
-	if p.router, err = NewRouter(p.cfg, limit, p.now); err != nil {
+	rt, err := NewRouter(p.cfg, limit, p.now)
+	if err != nil {
 		t.Fatal(err)
 	}
+	p.router.Store(rt)
 	key := []byte(strings.Repeat("k", 20*1024))
 	value := []byte(`{"id":"e","type":"t","timestamp":1,"data":{"s":"` + strings.Repeat("x", 50*1024) + `"}}`)
 	r := p.transform(&kgo.Record{Topic: "input-events", Key: key, Value: value}, nil)[0]
@@ -144,9 +148,11 @@ func TestEveryResultHasAKey(t *testing.T) {
 	p := newTestProcessor(t)
 	const limit = 64 * 1024
 	var err error
-	if p.router, err = NewRouter(p.cfg, limit, p.now); err != nil {
+	rt, err := NewRouter(p.cfg, limit, p.now)
+	if err != nil {
 		t.Fatal(err)
 	}
+	p.router.Store(rt)
 	topic := strings.Repeat("t", 249)
 	big := func(n int) []byte { return []byte(strings.Repeat("v", n)) }
 	for _, tc := range []struct {

@@ -11,7 +11,7 @@ func TestProvenanceRoundTrip(t *testing.T) {
 	p := newTestProcessor(t)
 	in := &kgo.Record{Topic: "input-events", Partition: 7, Offset: 123456789012, Value: []byte("nope"),
 		Headers: []kgo.RecordHeader{{Key: HeaderSourceOffset, Value: []byte("1")}}} // a stale one, replaced
-	r, _ := p.router.Route(in)
+	r, _ := p.router.Load().Route(in)
 	got, err := Provenance(r)
 	if err != nil {
 		t.Fatal(err)

@@ -82,6 +82,11 @@ type Config struct {
 	// they win), for TLS, SASL, tests. Options that break exactly-once
 	// (DisableIdempotentWrite) are rejected by kgo's own validation.
 	ClientOpts []kgo.Opt
+	// SessionOpts, when set, is called before each session is built, and
+	// the options it returns come after ClientOpts: options whose value
+	// can change while the loop runs (the processor passes the record
+	// size limit it last read from the topics). See Loop.Rebuild.
+	SessionOpts func() []kgo.Opt
 }
 
 // ErrInvalidConfig is wrapped by every error New returns for a Config that

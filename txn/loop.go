@@ -45,7 +45,24 @@ type Loop struct {
 	authFailing authSource // where the authorization failure being reported was seen; 0 for none (loop goroutine only)
 
 	cancelSess context.CancelFunc // cancels the current session's client context (loop goroutine only)
+
+	rebuild atomic.Pointer[RebuildRequest] // asked for by Rebuild, taken between transactions
 }
+
+// RebuildRequest is the error a session ends with when Loop.Rebuild asked
+// for a new one.
+type RebuildRequest struct{ Reason error }
+
+func (r *RebuildRequest) Error() string { return "rebuild requested: " + r.Reason.Error() }
+func (r *RebuildRequest) Unwrap() error { return r.Reason }
+
+// Rebuild asks the loop to close its session and build a new one (calling
+// Config.SessionOpts again) as soon as no transaction is open: for what a
+// client cannot notice by itself, such as a topic deleted and re-created
+// under a new topic id, or a changed record size limit. It does not block;
+// a second request before the first is taken replaces it. The open
+// transaction, if any, ends as usual first; nothing is lost or repeated.
+func (l *Loop) Rebuild(reason error) { l.rebuild.Store(&RebuildRequest{Reason: reason}) }
 
 // warnEvery is how often one kind of fetch or group error is logged.
 const warnEvery = 30 * time.Second
@@ -185,7 +202,11 @@ func (l *Loop) Run(ctx context.Context) error {
 		// does not finish in time (see there).
 		sessCtx, cancelSess := context.WithCancel(context.WithoutCancel(ctx))
 		l.cancelSess = cancelSess
-		sess, err := kgo.NewGroupTransactSession(append(l.opts[:len(l.opts):len(l.opts)], kgo.WithContext(sessCtx))...)
+		opts := append(l.opts[:len(l.opts):len(l.opts)], kgo.WithContext(sessCtx))
+		if l.cfg.SessionOpts != nil {
+			opts = append(opts, l.cfg.SessionOpts()...)
+		}
+		sess, err := kgo.NewGroupTransactSession(opts...)
 		if err != nil {
 			cancelSess()
 			return fmt.Errorf("txn: creating the transaction session: %w", err)
@@ -205,6 +226,10 @@ func (l *Loop) Run(ctx context.Context) error {
 			l.reportUnauthorized(e, authFromTxn)
 		}
 		l.obs.SessionRebuilt(err)
+		if rr := (*RebuildRequest)(nil); errors.As(err, &rr) {
+			l.log.Info("closed the transaction session to build a new one", "reason", rr.Reason)
+			continue
+		}
 		d := bo.next()
 		l.log.Warn("transaction session failed; closed it, rebuilding after backoff", "err", err, "backoff", d)
 		if !l.sleep(ctx, d) {
@@ -241,6 +266,11 @@ func (l *Loop) runSession(ctx, hardStop context.Context, sess *kgo.GroupTransact
 		if ctx.Err() != nil {
 			l.shutdown(hardStop, sess, t)
 			return nil
+		}
+		if t == nil {
+			if rr := l.rebuild.Swap(nil); rr != nil {
+				return rr
+			}
 		}
 
 		// Begin initializes the producer id, which fences any earlier
