@@ -96,6 +96,15 @@ func newMetrics(reg prometheus.Registerer, h *health) *metrics {
 		health:       h,
 		partitions:   make(map[string]map[int32]bool),
 	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: ns, Name: "ready",
+		Help: "1 while the instance is ready (what /readyz says), else 0.",
+	}, func() float64 {
+		if h.ready() {
+			return 1
+		}
+		return 0
+	}))
 	reg.MustRegister(m.consumed, m.results, m.errors, m.transactions, m.commitDur,
 		m.txnRecords, m.rebalances, m.rebuilds, m.lag, m.assigned, m.authFailures, m.authFailing)
 	for _, r := range []string{"committed", "aborted", "failed"} {
@@ -285,7 +294,26 @@ func (h *health) notAuthorized() string {
 	return why
 }
 
-func (h *health) ready() bool { return h.started.Load() && h.assigned.Load() && !h.draining.Load() }
+func (h *health) ready() bool { return h.notReady() == "" }
+
+// notReady says why the instance is not ready, or "" when it is: what
+// /readyz answers and event_processor_ready shows.
+func (h *health) notReady() string {
+	switch {
+	case h.draining.Load():
+		return "draining"
+	case !h.started.Load():
+		return "waiting for the broker and topics"
+	case h.topicProblem.Load() != nil:
+		return *h.topicProblem.Load()
+	case !h.assigned.Load():
+		if why := h.notAuthorized(); why != "" {
+			return why + " (see the log for the ACL to grant)"
+		}
+		return "waiting for a partition assignment"
+	}
+	return ""
+}
 func (h *health) sinceBeat() time.Duration {
 	return time.Since(time.Unix(0, h.lastBeat.Load()))
 }

@@ -105,22 +105,11 @@ func (p *Processor) Handler() http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case p.health.draining.Load():
-			http.Error(w, "draining", http.StatusServiceUnavailable)
-		case !p.health.started.Load():
-			http.Error(w, "waiting for the broker and topics", http.StatusServiceUnavailable)
-		case p.health.topicProblem.Load() != nil:
-			http.Error(w, *p.health.topicProblem.Load(), http.StatusServiceUnavailable)
-		case !p.health.assigned.Load():
-			if why := p.health.notAuthorized(); why != "" {
-				http.Error(w, why+" (see the log for the ACL to grant)", http.StatusServiceUnavailable)
-				return
-			}
-			http.Error(w, "waiting for a partition assignment", http.StatusServiceUnavailable)
-		default:
-			fmt.Fprintln(w, "ready")
+		if why := p.health.notReady(); why != "" {
+			http.Error(w, why, http.StatusServiceUnavailable)
+			return
 		}
+		fmt.Fprintln(w, "ready")
 	})
 	return mux
 }

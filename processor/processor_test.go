@@ -258,9 +258,15 @@ func TestHealthEndpoints(t *testing.T) {
 	if status("/readyz") != 200 {
 		t.Fatal("not ready after the permission came back")
 	}
+	if got := readyValue(t, p); got != 1 {
+		t.Errorf("event_processor_ready = %v while ready, want 1", got)
+	}
 	p.health.draining.Store(true)
 	if status("/readyz") != 503 {
 		t.Fatal("ready while draining")
+	}
+	if got := readyValue(t, p); got != 0 {
+		t.Errorf("event_processor_ready = %v while draining, want 0", got)
 	}
 	p.health.lastBeat.Store(time.Now().Add(-time.Hour).UnixNano())
 	if status("/healthz") != 503 {
@@ -489,4 +495,20 @@ func TestFailedBeginIsNotACommitDuration(t *testing.T) {
 	if n := commitSamples(t, p); n != 2 {
 		t.Errorf("commit_duration_seconds has %d observations after two ended transactions, want 2", n)
 	}
+}
+
+// readyValue reads event_processor_ready from p's registry.
+func readyValue(t *testing.T, p *Processor) float64 {
+	t.Helper()
+	mfs, err := p.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "event_processor_ready" && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatal("no event_processor_ready gauge")
+	return 0
 }
