@@ -306,9 +306,12 @@ const recordOverhead = 4096
 // overhead and schema's smallest event.
 const MinRecordBytes = schema.MinMaxRecordBytes + recordOverhead
 
-// MaxRecordBytes is the largest --max-record-bytes: the most the Kafka
-// client writes in one request (kgo's BrokerMaxWriteBytes default).
-const MaxRecordBytes = 100 << 20
+// MaxRecordBytes is the largest --max-record-bytes, 64 MiB. The Kafka
+// client writes at most 100 MiB in one request (kgo's BrokerMaxWriteBytes)
+// and a broker reads at most that (socket.request.max.bytes): a record of
+// nearly 100 MiB plus its batch and request framing would be refused by
+// both, and the transaction holding it would fail for ever.
+const MaxRecordBytes = 64 << 20
 
 // maxTransactionTimeout is the broker's default transaction.max.timeout.ms;
 // a longer --txn-timeout makes every transaction fail to begin.

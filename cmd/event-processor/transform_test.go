@@ -152,7 +152,7 @@ func TestTransformBadFlags(t *testing.T) {
 		{"max too small", nil, []string{"--max-record-bytes", "10"}, 2, "--max-record-bytes: must be between 8192"},
 		{"max not a number", nil, []string{"--max-record-bytes", "lots"}, 2, "-max-record-bytes"},
 		{"env max not a number", map[string]string{"MAX_RECORD_BYTES": "lots"}, nil, 2, "MAX_RECORD_BYTES"},
-		{"env max too small", map[string]string{"MAX_RECORD_BYTES": "1"}, nil, 2, "--max-record-bytes: must be between 8192 and 104857600, got 1"},
+		{"env max too small", map[string]string{"MAX_RECORD_BYTES": "1"}, nil, 2, "--max-record-bytes: must be between 8192 and 67108864, got 1"},
 		{"bad env overridden by flag", map[string]string{"MAX_RECORD_BYTES": "lots"}, []string{"--max-record-bytes", "9000"}, 0, ""},
 		{"now not RFC 3339", nil, []string{"--now", "2024-12-04 15:30"}, 2, "-now"},
 		{"empty topic", nil, []string{"--error-topic", ""}, 2, "--error-topic: topic name must not be empty"},
