@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -184,6 +185,44 @@ func TestProcessorRestartResumesAtOnce(t *testing.T) {
 	if out := second.out.String(); !strings.Contains(out, "left the group") {
 		t.Errorf("no 'left the group' in the log of a graceful stop:\n%s", tail(out, 20))
 	}
+}
+
+// TestProcessorSharedTransactionalID runs two live processes with one
+// transactional id, a misconfiguration: each start or rebuild fences the
+// other, so both must say so loudly (an Error naming the id, and
+// event_processor_fenced_total), and exactly-once must hold throughout;
+// once one stops, the other finishes the input.
+func TestProcessorSharedTransactionalID(t *testing.T) {
+	p := newPipeline(t, broker, 3, nil)
+	live := p.startLiveReader(t, p.output, p.errored)
+	binary(t, "event-processor")
+	events := examples.Mixed(4000, 10)
+	inputs := p.produce(t, events[:500])
+	feed := p.feed(t, events[500:], 100, 100*time.Millisecond)
+
+	httpA, httpB := freeAddr(t), freeAddr(t)
+	a := p.startProcess(t, "shared-a", "--http-addr", httpA)
+	p.awaitCommitted(t, 500, time.Minute)
+	b := p.startProcess(t, "shared-a", "--http-addr", httpB)
+	deadline := time.Now().Add(45 * time.Second)
+	for !strings.Contains(a.out.String()+b.out.String(), `msg="fenced:`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("two live processes with one transactional id ran for 45 s and neither logged that it was fenced")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	_, ma := get(t, "http://"+httpA+"/metrics")
+	_, mb := get(t, "http://"+httpB+"/metrics")
+	if !regexp.MustCompile(`(?m)^event_processor_fenced_total [1-9]`).MatchString(ma + mb) {
+		t.Errorf("neither process counts the fencing in event_processor_fenced_total:\n%s\n%s", grepLines(ma, "fenced"), grepLines(mb, "fenced"))
+	}
+	b.signal(t, syscall.SIGTERM)
+	b.wait(t, 30*time.Second)
+	maps.Copy(inputs, feed.stop(t))
+	p.checkExactlyOnce(t, inputs, 3*time.Minute)
+	a.signal(t, syscall.SIGTERM)
+	a.wait(t, 30*time.Second)
+	checkLive(t, live, len(inputs))
 }
 
 // TestProcessorZombieFenced freezes one of two instances (SIGSTOP) with its

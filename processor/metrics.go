@@ -1,6 +1,8 @@
 package processor
 
 import (
+	"errors"
+	"log/slog"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/event-processor/event-processor/txn"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // metrics are the processor's Prometheus metrics and its txn.Observer. The
@@ -27,6 +30,10 @@ type metrics struct {
 	assigned     prometheus.Gauge
 	authFailures *prometheus.CounterVec // resource, operation
 	authFailing  prometheus.Gauge
+	fenced       prometheus.Counter
+
+	log   *slog.Logger
+	txnID string
 
 	// Staged by the transform, published by a commit; both run on the loop
 	// goroutine.
@@ -39,7 +46,13 @@ type metrics struct {
 	partitions map[string]map[int32]bool
 }
 
-func newMetrics(reg prometheus.Registerer, h *health) *metrics {
+// fenced reports whether err says another producer or group member with
+// our transactional id (and instance id) took over.
+func fenced(err error) bool {
+	return errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) || errors.Is(err, kerr.FencedInstanceID)
+}
+
+func newMetrics(reg prometheus.Registerer, h *health, log *slog.Logger, txnID string) *metrics {
 	const ns = "event_processor"
 	m := &metrics{
 		consumed: prometheus.NewCounter(prometheus.CounterOpts{
@@ -94,6 +107,12 @@ func newMetrics(reg prometheus.Registerer, h *health) *metrics {
 		}),
 		stagedErrors: make(map[string]int),
 		health:       h,
+		log:          log,
+		txnID:        txnID,
+		fenced: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: ns, Name: "fenced_total",
+			Help: "Times another process with this transactional id took over (a restart fences its predecessor once; a rising count means two live instances share the id).",
+		}),
 		partitions:   make(map[string]map[int32]bool),
 	}
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -105,6 +124,7 @@ func newMetrics(reg prometheus.Registerer, h *health) *metrics {
 		}
 		return 0
 	}))
+	reg.MustRegister(m.fenced)
 	reg.MustRegister(m.consumed, m.results, m.errors, m.transactions, m.commitDur,
 		m.txnRecords, m.rebalances, m.rebuilds, m.lag, m.assigned, m.authFailures, m.authFailing)
 	for _, r := range []string{"committed", "aborted", "failed"} {
@@ -145,8 +165,14 @@ func (m *metrics) TransactionEnded(o txn.Outcome, records int, d time.Duration) 
 	clear(m.stagedErrors)
 }
 
-func (m *metrics) SessionRebuilt(error) {
+func (m *metrics) SessionRebuilt(err error) {
 	m.rebuilds.Inc()
+	if fenced(err) {
+		m.fenced.Inc()
+		m.log.Error("fenced: another process started with this transactional id and took over; this instance rebuilds its session, which fences that process in turn. "+
+			"After a restart this happens once; if it repeats, two live instances share the transactional id (--transactional-id, the pod name by default) and "+
+			"will fence each other for ever: give each its own", "transactional_id", m.txnID, "err", err)
+	}
 	m.health.setAssigned(false)
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -71,7 +71,7 @@ func New(cfg Config, log *slog.Logger, opts ...Option) (*Processor, error) {
 	p := &Processor{cfg: cfg, log: log, reg: prometheus.NewRegistry(), health: &health{}, now: time.Now}
 	p.health.beat()
 	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	p.metrics = newMetrics(p.reg, p.health)
+	p.metrics = newMetrics(p.reg, p.health, log, cfg.TransactionalID)
 	// Every client the processor makes connects as cfg.Connect says.
 	conn, err := cfg.Connect.ClientOpts(log)
 	if err != nil {

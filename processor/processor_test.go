@@ -512,3 +512,28 @@ func readyValue(t *testing.T, p *Processor) float64 {
 	t.Fatal("no event_processor_ready gauge")
 	return 0
 }
+
+// A session rebuilt because another process took over the transactional
+// id is counted and logged at Error with what it means.
+func TestFencedIsLoudAndCounted(t *testing.T) {
+	var logs strings.Builder
+	cfg := DefaultConfig()
+	cfg.Brokers = []string{"127.0.0.1:9"}
+	cfg.TransactionalID = "ep-0"
+	p, err := New(cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.metrics.SessionRebuilt(errors.New("unrelated"))
+	if got := testutil.ToFloat64(p.metrics.fenced); got != 0 || strings.Contains(logs.String(), "fenced") {
+		t.Fatalf("an unrelated rebuild counted as fenced (%v) or logged:\n%s", got, logs.String())
+	}
+	p.metrics.SessionRebuilt(fmt.Errorf("ending the transaction: %w", kerr.InvalidProducerEpoch))
+	p.metrics.SessionRebuilt(kerr.ProducerFenced)
+	if got := testutil.ToFloat64(p.metrics.fenced); got != 2 {
+		t.Errorf("fenced_total = %v, want 2", got)
+	}
+	if out := logs.String(); strings.Count(out, "level=ERROR msg=\"fenced:") != 2 || !strings.Contains(out, "transactional_id=ep-0") || !strings.Contains(out, "two live instances share the transactional id") {
+		t.Errorf("log:\n%s", out)
+	}
+}
