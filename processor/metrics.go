@@ -113,7 +113,7 @@ func newMetrics(reg prometheus.Registerer, h *health, log *slog.Logger, txnID st
 			Namespace: ns, Name: "fenced_total",
 			Help: "Times another process with this transactional id took over (a restart fences its predecessor once; a rising count means two live instances share the id).",
 		}),
-		partitions:   make(map[string]map[int32]bool),
+		partitions: make(map[string]map[int32]bool),
 	}
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: ns, Name: "ready",
