@@ -31,14 +31,16 @@ type metrics struct {
 	authFailures *prometheus.CounterVec // resource, operation
 	authFailing  prometheus.Gauge
 	fenced       prometheus.Counter
+	keyHeaders   *prometheus.CounterVec // handling=shrunk|dropped
 
 	log   *slog.Logger
 	txnID string
 
 	// Staged by the transform, published by a commit; both run on the loop
 	// goroutine.
-	stagedOutputs int
-	stagedErrors  map[string]int
+	stagedOutputs    int
+	stagedErrors     map[string]int
+	stagedKeyHeaders map[KeyHeaders]int
 
 	health *health
 
@@ -105,10 +107,15 @@ func newMetrics(reg prometheus.Registerer, h *health, log *slog.Logger, txnID st
 			Namespace: ns, Name: "authorization_failing",
 			Help: "1 while the broker refuses a permission the processor needs (it is then not ready), else 0.",
 		}),
-		stagedErrors: make(map[string]int),
-		health:       h,
-		log:          log,
-		txnID:        txnID,
+		stagedErrors:     make(map[string]int),
+		health:           h,
+		log:              log,
+		txnID:            txnID,
+		stagedKeyHeaders: make(map[KeyHeaders]int),
+		keyHeaders: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Name: "key_headers_total",
+			Help: "Committed results whose input's key and headers needed more than the room kept for them, by handling: shrunk (the event's size budget was reduced) or dropped (key and headers not carried).",
+		}, []string{"handling"}),
 		fenced: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: ns, Name: "fenced_total",
 			Help: "Times another process with this transactional id took over (a restart fences its predecessor once; a rising count means two live instances share the id).",
@@ -124,7 +131,7 @@ func newMetrics(reg prometheus.Registerer, h *health, log *slog.Logger, txnID st
 		}
 		return 0
 	}))
-	reg.MustRegister(m.fenced)
+	reg.MustRegister(m.fenced, m.keyHeaders)
 	reg.MustRegister(m.consumed, m.results, m.errors, m.transactions, m.commitDur,
 		m.txnRecords, m.rebalances, m.rebuilds, m.lag, m.assigned, m.authFailures, m.authFailing)
 	for _, r := range []string{"committed", "aborted", "failed"} {
@@ -137,7 +144,10 @@ func newMetrics(reg prometheus.Registerer, h *health, log *slog.Logger, txnID st
 }
 
 // staged records one result of the open transaction.
-func (m *metrics) staged(isError bool, errorType string) {
+func (m *metrics) staged(isError bool, errorType string, kh KeyHeaders) {
+	if kh != Carried {
+		m.stagedKeyHeaders[kh]++
+	}
 	if isError {
 		m.stagedErrors[errorType]++
 	} else {
@@ -160,9 +170,13 @@ func (m *metrics) TransactionEnded(o txn.Outcome, records int, d time.Duration) 
 			m.results.WithLabelValues("error").Add(float64(n))
 			m.errors.WithLabelValues(t).Add(float64(n))
 		}
+		for kh, n := range m.stagedKeyHeaders {
+			m.keyHeaders.WithLabelValues(kh.String()).Add(float64(n))
+		}
 	}
 	m.stagedOutputs = 0
 	clear(m.stagedErrors)
+	clear(m.stagedKeyHeaders)
 }
 
 func (m *metrics) SessionRebuilt(err error) {

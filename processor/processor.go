@@ -44,6 +44,8 @@ type Processor struct {
 	// when the limit changes (watchTopics).
 	router atomic.Pointer[Router]
 	now    func() time.Time
+
+	keyHeadersSeen map[partitionHandling]bool // already told about, by reportKeyHeaders
 }
 
 // Option adjusts a Processor beyond its Config.
@@ -357,10 +359,42 @@ func RecordLimit(ctx context.Context, adm *kadm.Client, cfg Config) (int, error)
 	return limit, nil
 }
 
+// partitionHandling is an input partition and what became of a key and
+// headers on it.
+type partitionHandling struct {
+	partition int32
+	kh        KeyHeaders
+}
+
+// reportKeyHeaders logs, once per input partition and kind, an input whose
+// key and headers did not fit the room kept for them. It runs on the
+// loop's goroutine, as transform does.
+func (p *Processor) reportKeyHeaders(in *kgo.Record, kh KeyHeaders, size int) {
+	k := partitionHandling{in.Partition, kh}
+	if p.keyHeadersSeen[k] {
+		return
+	}
+	if p.keyHeadersSeen == nil {
+		p.keyHeadersSeen = make(map[partitionHandling]bool)
+	}
+	p.keyHeadersSeen[k] = true
+	what := "the event's size budget was reduced by the excess"
+	if kh == Dropped {
+		what = "they were dropped (the result is keyed by the event id, else the input's coordinates)"
+	}
+	p.log.Warn("an input's key and headers need more than the room kept for them; "+what+
+		" (logged once per partition; event_processor_key_headers_total counts them)",
+		"topic", in.Topic, "partition", in.Partition, "offset", in.Offset,
+		"key_and_headers_bytes", size, "room_bytes", keyHeaderRoom, "record_limit_bytes", p.router.Load().Limit())
+}
+
 // transform is the per-record function the loop runs: one input record in,
 // one output or error record out.
 func (p *Processor) transform(in *kgo.Record, out []*kgo.Record) []*kgo.Record {
-	r, res := p.router.Load().Route(in)
-	p.metrics.staged(res.IsError, res.ErrorType)
+	r, res, kh, size := p.router.Load().RouteDetail(in)
+	p.metrics.staged(res.IsError, res.ErrorType, kh)
+	if kh != Carried {
+		p.reportKeyHeaders(in, kh, size)
+	}
 	return append(out, r)
 }

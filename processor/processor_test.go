@@ -537,3 +537,39 @@ func TestFencedIsLoudAndCounted(t *testing.T) {
 		t.Errorf("log:\n%s", out)
 	}
 }
+
+// Key and headers over the room kept for them are counted on commit and
+// logged once per partition, with their size.
+func TestKeyHeadersOverTheRoom(t *testing.T) {
+	var logs strings.Builder
+	cfg := DefaultConfig()
+	cfg.Brokers = []string{"127.0.0.1:9"}
+	p, err := New(cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := NewRouter(cfg, 64*1024, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.router.Store(rt)
+	event := []byte(`{"id":"e","type":"t","timestamp":1}`)
+	big := func(n int) []kgo.RecordHeader { return []kgo.RecordHeader{{Key: "h", Value: []byte(strings.Repeat("v", n))}} }
+	for i := range 3 {
+		p.transform(&kgo.Record{Topic: "input-events", Partition: 1, Offset: int64(i), Value: event, Headers: big(10 * 1024)}, nil)
+	}
+	p.transform(&kgo.Record{Topic: "input-events", Partition: 1, Offset: 3, Value: event, Headers: big(62 * 1024)}, nil)
+	p.transform(&kgo.Record{Topic: "input-events", Partition: 1, Offset: 4, Value: event}, nil)
+	p.metrics.TransactionEnded(txn.Committed, 5, time.Millisecond)
+
+	if got := testutil.ToFloat64(p.metrics.keyHeaders.WithLabelValues("shrunk")); got != 3 {
+		t.Errorf("key_headers_total{handling=shrunk} = %v, want 3", got)
+	}
+	if got := testutil.ToFloat64(p.metrics.keyHeaders.WithLabelValues("dropped")); got != 1 {
+		t.Errorf("key_headers_total{handling=dropped} = %v, want 1", got)
+	}
+	out := logs.String()
+	if n := strings.Count(out, "need more than the room kept for them"); n != 2 || !strings.Contains(out, "key_and_headers_bytes=10249") || !strings.Contains(out, "room_bytes=3584") {
+		t.Errorf("want one line per partition and kind, with the sizes; log:\n%s", out)
+	}
+}

@@ -45,13 +45,48 @@ func NewRouter(cfg Config, limit int, now func() time.Time) (*Router, error) {
 // Limit is the record size limit the router keeps every record under.
 func (rt *Router) Limit() int { return rt.limit }
 
+// KeyHeaders says what became of an input's key and headers.
+type KeyHeaders int
+
+const (
+	// Carried: the result has the input's key and headers as they are.
+	Carried KeyHeaders = iota
+	// Shrunk: they are carried, but they need more than the room kept
+	// for them (keyHeaderRoom), so the event gets a smaller size budget
+	// (an output that no longer fits becomes OUTPUT_TOO_LARGE).
+	Shrunk
+	// Dropped: they are so large that the event would have less than the
+	// smallest budget; the result carries neither (its key is the event
+	// id, else the input's coordinates).
+	Dropped
+)
+
+func (k KeyHeaders) String() string {
+	switch k {
+	case Shrunk:
+		return "shrunk"
+	case Dropped:
+		return "dropped"
+	}
+	return "carried"
+}
+
 // Route returns the result record for in and what the contract made of it.
 func (rt *Router) Route(in *kgo.Record) (*kgo.Record, schema.Result) {
+	r, res, _, _ := rt.RouteDetail(in)
+	return r, res
+}
+
+// RouteDetail is Route, and also says what became of the input's key and
+// headers and how many bytes they take (each header counted with 8 bytes
+// of framing).
+func (rt *Router) RouteDetail(in *kgo.Record) (*kgo.Record, schema.Result, KeyHeaders, int) {
 	src := schema.Source{Topic: in.Topic, Partition: in.Partition, Offset: in.Offset, Known: true}
 	keep := len(in.Key) // bytes of the input's key and headers carried over
 	for _, h := range in.Headers {
 		keep += len(h.Key) + len(h.Value) + 8
 	}
+	size := keep
 	var own []byte // the key of last resort: the input's coordinates
 	if len(in.Key) == 0 {
 		own = sourceKey(in)
@@ -101,7 +136,14 @@ func (rt *Router) Route(in *kgo.Record) (*kgo.Record, schema.Result) {
 		}
 	}
 	r.Headers = appendProvenance(r.Headers, in)
-	return r, res
+	handled := Carried
+	switch {
+	case !carry:
+		handled = Dropped
+	case shrunk:
+		handled = Shrunk
+	}
+	return r, res, handled, size
 }
 
 // sourceKey is an input's coordinates as a record key,
