@@ -554,7 +554,9 @@ func TestKeyHeadersOverTheRoom(t *testing.T) {
 	}
 	p.router.Store(rt)
 	event := []byte(`{"id":"e","type":"t","timestamp":1}`)
-	big := func(n int) []kgo.RecordHeader { return []kgo.RecordHeader{{Key: "h", Value: []byte(strings.Repeat("v", n))}} }
+	big := func(n int) []kgo.RecordHeader {
+		return []kgo.RecordHeader{{Key: "h", Value: []byte(strings.Repeat("v", n))}}
+	}
 	for i := range 3 {
 		p.transform(&kgo.Record{Topic: "input-events", Partition: 1, Offset: int64(i), Value: event, Headers: big(10 * 1024)}, nil)
 	}
