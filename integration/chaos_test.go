@@ -1,0 +1,32 @@
+package integration
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// chaosSlots is how many processor instances can run on the campaign's
+// cluster at once, each behind its own proxies (the scale-up goes to 3).
+const chaosSlots = 3
+
+// TestChaos starts one 3-node cluster for the campaign's tests and removes
+// it after them: the cluster harness itself (Cluster), then the fault
+// campaign (Short; sized by CHAOS_* variables for `make chaos`).
+func TestChaos(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the fault campaign needs a 3-node cluster; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), clusterStartBound+time.Minute)
+	defer cancel()
+	c, err := StartCluster(ctx, ClusterConfig{Nodes: 3, Slots: chaosSlots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Terminate(context.Background()); err != nil {
+			t.Errorf("removing the cluster: %v", err)
+		}
+	})
+	t.Run("Cluster", func(t *testing.T) { testCluster(t, c) })
+}
