@@ -95,7 +95,7 @@ var Flags = []Flag{
 	{"output-topic", "OUTPUT_TOPIC", "topic for enriched events", func(c *Config) flag.Value { return (*stringValue)(&c.OutputTopic) }},
 	{"error-topic", "ERROR_TOPIC", "topic for error events (unparseable, invalid or oversized input)", func(c *Config) flag.Value { return (*stringValue)(&c.ErrorTopic) }},
 	{"consumer-group", "CONSUMER_GROUP", "consumer group id", func(c *Config) flag.Value { return (*stringValue)(&c.Group) }},
-	{"transactional-id", "TRANSACTIONAL_ID", "transactional id, unique and stable per instance (default event-processor-<hostname>)", func(c *Config) flag.Value { return (*stringValue)(&c.TransactionalID) }},
+	{"transactional-id", "TRANSACTIONAL_ID", "transactional id, unique and stable per instance (event-processor-<hostname>: in a StatefulSet, the pod name)", func(c *Config) flag.Value { return (*stringValue)(&c.TransactionalID) }},
 	{"session-timeout", "SESSION_TIMEOUT", "group session timeout: how long the group waits for a silent instance before moving its partitions", func(c *Config) flag.Value { return (*durationValue)(&c.SessionTimeout) }},
 	{"txn-max-records", "TXN_MAX_RECORDS", "most input records per transaction", func(c *Config) flag.Value { return (*intValue)(&c.MaxRecords) }},
 	{"txn-max-interval", "TXN_MAX_INTERVAL", "longest a transaction collects records before it commits", func(c *Config) flag.Value { return (*durationValue)(&c.MaxInterval) }},

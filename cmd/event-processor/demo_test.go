@@ -227,3 +227,17 @@ func TestDemoServe(t *testing.T) {
 		}
 	}
 }
+
+// The demo honours the environment twins of the processor's options it
+// takes, as run and transform do, and bounds --events.
+func TestDemoEnvAndBounds(t *testing.T) {
+	t.Setenv("PIPELINE_NAME", "from-env")
+	stdout, stderr, code := runDemoTest(t, t.Context())
+	if code != 0 || !strings.Contains(stdout, `"processing_pipeline":"from-env"`) {
+		t.Errorf("PIPELINE_NAME=from-env: exit %d, the outputs do not carry it\n%s\n%s", code, stdout, stderr)
+	}
+	_, stderr, code = runDemoTest(t, t.Context(), "--events", "2000001")
+	if code != 2 || !strings.Contains(stderr, "--events: at most 2000000") {
+		t.Errorf("--events 2000001: exit %d, %s", code, stderr)
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,7 +16,6 @@ import (
 func runCommand(args []string, stdout, stderr io.Writer) int {
 	cfg := processor.DefaultConfig()
 	fs := flag.NewFlagSet("event-processor run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	cfg.BindFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: event-processor [run] [flags]\n\n"+
@@ -26,11 +24,8 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 			"flags beat environment beat defaults.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "event-processor run: unexpected argument %q (options are flags, e.g. --input-topic NAME)\n", fs.Arg(0))

@@ -74,8 +74,32 @@ func TestRunBadConnectionOptionsExit2(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	dispatch([]string{"run", "-h"}, strings.NewReader(""), &stdout, &stderr)
 	for _, want := range []string{"-sasl-mechanism", "(env KAFKA_SASL_MECHANISM)", "-tls-cert-file", "KAFKA_SASL_PASSWORD"} {
-		if !strings.Contains(stderr.String(), want) {
+		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("run -h does not show %q", want)
 		}
+	}
+}
+
+// Help that is asked for goes to stdout and exits 0, for every subcommand;
+// a bad flag goes to stderr with the usage and exits 2.
+func TestHelpOnStdout(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"run", "-h"}, {"transform", "-h"}, {"demo", "-h"}, {"--help"}, {"run", "--help"}} {
+		var stdout, stderr bytes.Buffer
+		code := dispatch(args, strings.NewReader(""), &stdout, &stderr)
+		if code != 0 || !strings.Contains(stdout.String(), "usage: event-processor") || stderr.Len() != 0 {
+			t.Errorf("%q: exit %d, stdout %.80q, stderr %.80q; want 0, the usage on stdout, nothing on stderr", args, code, stdout.String(), stderr.String())
+		}
+	}
+	for _, args := range [][]string{{"run", "--nope"}, {"transform", "--nope"}, {"demo", "--nope"}} {
+		var stdout, stderr bytes.Buffer
+		code := dispatch(args, strings.NewReader(""), &stdout, &stderr)
+		if code != 2 || !strings.Contains(stderr.String(), "flag provided but not defined: -nope") || !strings.Contains(stderr.String(), "usage: event-processor") || stdout.Len() != 0 {
+			t.Errorf("%q: exit %d, stdout %.80q, stderr %.200q; want 2 and the error and usage on stderr", args, code, stdout.String(), stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	dispatch([]string{"run", "-h"}, strings.NewReader(""), &stdout, &stderr)
+	if n := strings.Count(stdout.String(), "(default event-processor-"); n != 1 {
+		t.Errorf("run -h shows the transactional id's default %d times, want once:\n%s", n, stdout.String())
 	}
 }

@@ -34,8 +34,7 @@ Flags (flags beat the environment):
 
 // transformCommand implements "event-processor transform".
 func transformCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("transform", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flag.NewFlagSet("event-processor transform", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), transformUsage)
 		fs.PrintDefaults()
@@ -54,11 +53,8 @@ func transformCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 		now = t
 		return nil
 	})
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2 // the flag package has printed the error and the usage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
 	}
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(stderr, "event-processor transform: "+format+"\n", a...)
