@@ -170,3 +170,85 @@ func checkSlotAdvertised(t *testing.T, c *Cluster) {
 		}
 	}
 }
+
+// testFaults checks the proxies: a client on slot 0 works through them,
+// latency slows it, a blackhole stalls it past its request timeout, and
+// with the proxies down it cannot connect, while the DIRECT listeners are
+// untouched; afterwards it works again.
+func testFaults(t *testing.T, c *Cluster, f *Faults) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.SlotBootstrap(0)...), kgo.RequestRetries(0),
+		kgo.RetryTimeout(time.Second), kgo.DialTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ask := func(timeout time.Duration) (time.Duration, error) {
+		ctx, cancel := context.WithTimeout(t.Context(), timeout)
+		defer cancel()
+		start := time.Now()
+		// ListOffsets, unlike metadata, is never answered from a cache.
+		listed, err := kadm.NewClient(cl).ListEndOffsets(ctx, "cluster-check")
+		if err == nil {
+			err = listed.Error()
+		}
+		return time.Since(start), err
+	}
+	direct := func() {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		if _, err := c.Admin().ListBrokers(ctx); err != nil {
+			t.Errorf("the DIRECT listeners fail while slot 0 is faulty: %v", err)
+		}
+	}
+	if _, err := ask(10 * time.Second); err != nil {
+		t.Fatalf("through slot 0's proxies: %v", err)
+	}
+
+	lat := Latency("downstream", 400, 50)
+	if err := f.Add(0, nil, lat); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ask(10 * time.Second)
+	if err != nil || d < 300*time.Millisecond {
+		t.Errorf("with 400ms latency a request took %s (%v), want at least 300ms", d, err)
+	}
+	direct()
+	if err := f.Remove(0, nil, lat); err != nil {
+		t.Fatal(err)
+	}
+
+	hole := []Toxic{Blackhole("upstream"), Blackhole("downstream")}
+	if err := f.Add(0, nil, hole...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ask(2 * time.Second); err == nil {
+		t.Error("a request through a blackhole succeeded")
+	}
+	direct()
+	if err := f.Remove(0, nil, hole...); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := f.Down(0); err != nil {
+		t.Fatal(err)
+	}
+	down, err := kgo.NewClient(kgo.SeedBrokers(c.SlotBootstrap(0)...), kgo.RequestRetries(0), kgo.RetryTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	_, err = kadm.NewClient(down).ListBrokers(ctx) // a new client has nothing cached
+	cancel()
+	down.Close()
+	if err == nil {
+		t.Error("a new client reached the brokers through proxies that are down")
+	}
+	direct()
+	if err := f.Up(0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ask(15 * time.Second); err != nil {
+		t.Errorf("after the faults were removed, through slot 0's proxies: %v", err)
+	}
+}

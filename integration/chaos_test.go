@@ -28,5 +28,11 @@ func TestChaos(t *testing.T) {
 			t.Errorf("removing the cluster: %v", err)
 		}
 	})
+	f, err := NewFaults(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
 	t.Run("Cluster", func(t *testing.T) { testCluster(t, c) })
+	t.Run("Faults", func(t *testing.T) { testFaults(t, c, f) })
 }
