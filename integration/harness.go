@@ -65,6 +65,13 @@ type Broker struct {
 // StartBroker starts a broker container and waits until it answers Kafka
 // requests. Stop it with Terminate.
 func StartBroker(ctx context.Context) (*Broker, error) {
+	return StartBrokerWith(ctx, nil)
+}
+
+// StartBrokerWith is StartBroker with env's settings added to (or, with an
+// empty value, removed from) the broker's environment: a test of a
+// misconfigured broker, say.
+func StartBrokerWith(ctx context.Context, envOverrides map[string]string) (*Broker, error) {
 	if err := checkDocker(ctx); err != nil {
 		return nil, err
 	}
@@ -95,6 +102,13 @@ func StartBroker(ctx context.Context) (*Broker, error) {
 		"KAFKA_AUTO_CREATE_TOPICS_ENABLE":                        "false",
 		"KAFKA_LOG_DIRS":                                         "/tmp/kraft-combined-logs",
 		"KAFKA_HEAP_OPTS":                                        "-Xms256m -Xmx768m",
+	}
+	for k, v := range envOverrides {
+		if v == "" {
+			delete(env, k)
+		} else {
+			env[k] = v
+		}
 	}
 	ctr, err := testcontainers.Run(ctx, Image(),
 		testcontainers.WithEnv(env),

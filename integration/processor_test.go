@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/event-processor/event-processor/examples"
+	"github.com/event-processor/event-processor/processor"
 	"github.com/event-processor/event-processor/schema"
 	"github.com/twmb/franz-go/pkg/kadm"
 )
@@ -357,4 +358,51 @@ func grepLines(s, substr string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestProcessorSaysWhatIsMisconfigured: on a single broker left with the
+// default replication factor of 3 for its internal topics, the group and
+// transaction coordinators can never be placed. The processor must say so,
+// with what to change, within seconds (the Kafka client alone stays silent
+// for its 40 s of retries), and stay unready.
+func TestProcessorSaysWhatIsMisconfigured(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	b, err := StartBrokerWith(ctx, map[string]string{
+		"KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR":         "",
+		"KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": "",
+		"KAFKA_TRANSACTION_STATE_LOG_MIN_ISR":            "",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Terminate(context.WithoutCancel(ctx)) })
+	p := newPipeline(t, b, 1, nil)
+	cfg := p.config("a")
+	cfg.HTTPAddr = freeAddr(t)
+	var logs lockedBuffer
+	cfg.LogFormat, cfg.LogLevel = "text", "warn"
+	log, err := processor.NewLogger(cfg, &logs) // as the binary logs, hints included
+	if err != nil {
+		t.Fatal(err)
+	}
+	proc, err := processor.New(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- proc.Run(pctx) }()
+	defer func() { stop(); <-done }()
+
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(logs.String(), "offsets.topic.replication.factor") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line said what to change within 15 s; the log:\n%s", logs.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if code, body := get(t, "http://"+cfg.HTTPAddr+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz = %d %q on a cluster that cannot serve the group, want 503", code, body)
+	}
 }

@@ -10,6 +10,9 @@ import (
 
 	"github.com/event-processor/event-processor/txn"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // topicCheckInterval is how often the processor looks at its topics while
@@ -18,6 +21,50 @@ import (
 const topicCheckInterval = 5 * time.Second
 
 // topicIDs returns the topic id of each of cfg's three topics.
+// coordinatorProblem asks a seed broker once, directly (the client's own
+// coordinator lookup retries for its whole retry timeout), for the
+// group's and the transactional id's coordinators, and returns what is
+// wrong, or nil.
+func (p *Processor) coordinatorProblem(ctx context.Context) error {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(p.cfg.Brokers...), kgo.WithLogger(nil)}, p.opts...)...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	for _, key := range []struct {
+		typ  int8 // 0 group, 1 transactional id
+		name string
+		what string
+	}{{0, p.cfg.Group, "group"}, {1, p.cfg.TransactionalID, "transactional id"}} {
+		req := kmsg.NewPtrFindCoordinatorRequest()
+		req.CoordinatorType = key.typ
+		req.CoordinatorKey = key.name
+		req.CoordinatorKeys = []string{key.name}
+		var resp kmsg.Response
+		for _, b := range cl.SeedBrokers() {
+			if resp, err = b.Request(ctx, req); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			return nil // unreachable: the loop and awaitTopics say so
+		}
+		fr := resp.(*kmsg.FindCoordinatorResponse)
+		code := fr.ErrorCode
+		for _, c := range fr.Coordinators {
+			if c.ErrorCode != 0 {
+				code = c.ErrorCode
+			}
+		}
+		if err := kerr.ErrorForCode(code); err != nil {
+			return fmt.Errorf("finding the coordinator of %s %s: %w", key.what, key.name, err)
+		}
+	}
+	return nil
+}
+
 func topicIDs(ctx context.Context, adm *kadm.Client, cfg Config) (map[string]kadm.TopicID, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -48,7 +95,19 @@ func topicIDs(ctx context.Context, adm *kadm.Client, cfg Config) (map[string]kad
 func (p *Processor) watchTopics(ctx context.Context, adm *kadm.Client, loop *txn.Loop, ids map[string]kadm.TopicID) {
 	tick := time.NewTicker(topicCheckInterval)
 	defer tick.Stop()
+	var told string // the coordinator problem last logged
 	for {
+		if !p.health.assigned.Load() {
+			// Not processing yet: say at once if the cluster cannot
+			// place our coordinators, instead of waiting out the
+			// client's retries in silence.
+			if err := p.coordinatorProblem(ctx); err != nil && err.Error() != told {
+				told = err.Error()
+				p.log.Warn("not ready: the cluster cannot serve this group or transactional id yet", "err", err)
+			} else if err == nil {
+				told = ""
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
