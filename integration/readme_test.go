@@ -78,4 +78,10 @@ func TestReadmeWalkthrough(t *testing.T) {
 			t.Errorf("the walkthrough's output lacks %q:\n%s", want, out.String())
 		}
 	}
+	// A normal run and shutdown read as one: no failure wording.
+	for _, unwanted := range []string{"level=WARN", "level=ERROR", "session failed", "did not complete"} {
+		if strings.Contains(out.String(), unwanted) {
+			t.Errorf("the log of a normal run and shutdown has %q:\n%s", unwanted, out.String())
+		}
+	}
 }

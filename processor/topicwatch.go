@@ -95,17 +95,23 @@ func topicIDs(ctx context.Context, adm *kadm.Client, cfg Config) (map[string]kad
 func (p *Processor) watchTopics(ctx context.Context, adm *kadm.Client, loop *txn.Loop, ids map[string]kadm.TopicID) {
 	tick := time.NewTicker(topicCheckInterval)
 	defer tick.Stop()
-	var told string // the coordinator problem last logged
+	var (
+		told   string // the coordinator problem last logged
+		failed int    // checks in a row that found one
+	)
 	for {
 		if !p.health.assigned.Load() {
-			// Not processing yet: say at once if the cluster cannot
-			// place our coordinators, instead of waiting out the
-			// client's retries in silence.
-			if err := p.coordinatorProblem(ctx); err != nil && err.Error() != told {
+			// Not processing yet: say within seconds if the cluster
+			// cannot place our coordinators, instead of waiting out the
+			// client's retries in silence. A new cluster answers
+			// COORDINATOR_NOT_AVAILABLE for a moment while it creates
+			// its internal topics, so only a problem still there one
+			// check later is told.
+			if err := p.coordinatorProblem(ctx); err == nil {
+				told, failed = "", 0
+			} else if failed++; failed >= 2 && err.Error() != told {
 				told = err.Error()
-				p.log.Warn("not ready: the cluster cannot serve this group or transactional id yet", "err", err)
-			} else if err == nil {
-				told = ""
+				p.log.Warn("not ready: the cluster cannot serve this group or transactional id", "err", err)
 			}
 		}
 		select {
