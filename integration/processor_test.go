@@ -382,7 +382,7 @@ func TestProcessorSaysWhatIsMisconfigured(t *testing.T) {
 	cfg.HTTPAddr = freeAddr(t)
 	var logs lockedBuffer
 	cfg.LogFormat, cfg.LogLevel = "text", "warn"
-	cfg.ShutdownTimeout = 2 * time.Second // nothing to finish on a cluster that never served it
+	cfg.ShutdownTimeout = 2 * time.Second       // nothing to finish on a cluster that never served it
 	log, err := processor.NewLogger(cfg, &logs) // as the binary logs, hints included
 	if err != nil {
 		t.Fatal(err)
