@@ -289,6 +289,7 @@ type health struct {
 	refused atomic.Value // string: the last refused permission, for /readyz
 
 	topicProblem atomic.Pointer[string] // a topic is missing: why, for /readyz
+	startProblem atomic.Value           // string: why the start-up check last failed, for /readyz
 }
 
 // setTopicProblem records why the topics cannot be worked with ("" when
@@ -343,6 +344,9 @@ func (h *health) notReady() string {
 	case h.draining.Load():
 		return "draining"
 	case !h.started.Load():
+		if why, _ := h.startProblem.Load().(string); why != "" {
+			return "waiting for the broker and topics: " + why
+		}
 		return "waiting for the broker and topics"
 	case h.topicProblem.Load() != nil:
 		return *h.topicProblem.Load()

@@ -283,6 +283,7 @@ func (p *Processor) awaitTopics(ctx context.Context, adm *kadm.Client) (int, err
 		if attempt > 1 && attempt%10 != 0 {
 			level = slog.LevelDebug // say it once, then every tenth attempt
 		}
+		p.health.startProblem.Store(err.Error())
 		p.log.Log(ctx, level, "not ready: retrying", "error", err, "attempt", attempt, "retry_in", backoff.String())
 		select {
 		case <-ctx.Done():
@@ -327,6 +328,10 @@ func RecordLimit(ctx context.Context, adm *kadm.Client, cfg Config) (int, error)
 		if errors.As(err, &se) && len(se.Errs) > 0 {
 			err = se.Errs[0].Err // the broker's own error, not kadm's wrapping of it
 		}
+		if errors.Is(err, kerr.TopicAuthorizationFailed) {
+			return 0, fmt.Errorf("not authorized: DescribeConfigs on the topics %s is missing (the processor reads their max.message.bytes at start-up): %w",
+				strings.Join(topics, ", "), err)
+		}
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, kgo.ErrClientClosed) || isNetErr(err) {
 			return 0, fmt.Errorf("cannot reach the Kafka brokers %v (check --kafka-bootstrap-servers and the network): %w", cfg.Brokers, err)
 		}
@@ -336,6 +341,10 @@ func RecordLimit(ctx context.Context, adm *kadm.Client, cfg Config) (int, error)
 	for _, rc := range configs {
 		if errors.Is(rc.Err, kerr.UnknownTopicOrPartition) {
 			return 0, &MissingTopicError{Topic: rc.Name, Brokers: cfg.Brokers}
+		}
+		if errors.Is(rc.Err, kerr.TopicAuthorizationFailed) {
+			return 0, fmt.Errorf("not authorized: DescribeConfigs on the topics %s is missing (the processor reads their max.message.bytes at start-up): %w",
+				rc.Name, rc.Err)
 		}
 		if rc.Err != nil {
 			return 0, fmt.Errorf("describing topic %q: %w", rc.Name, rc.Err)

@@ -309,3 +309,33 @@ func TestErrorPollPause(t *testing.T) {
 		}
 	}
 }
+
+// A refused group (no Read on it) is never reported as restored by the
+// polls that return nothing between the refused joins: only an assignment
+// shows the group works again.
+func TestLostGroupAuthorizationDoesNotFlap(t *testing.T) {
+	t.Parallel()
+	const n = 100
+	c := newCluster(t)
+	fault := c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.JoinGroup}, Err: kerr.GroupAuthorizationFailed, Count: -1})
+	t.Cleanup(fault.Remove)
+	obs := newRecorder()
+	cfg := testConfig(t, c, "a", obs)
+	start(t, cfg, identity)
+	eventually(t, 10*time.Second, "the refused group reported", func() bool {
+		calls := obs.authorization()
+		return len(calls) > 0 && calls[0] != nil && calls[0].Resource == "group"
+	})
+	time.Sleep(3 * time.Second) // several refused joins and empty polls
+	for i, f := range obs.authorization() {
+		if f == nil {
+			t.Fatalf("call %d: the group's authorization reported as restored while every join is refused", i)
+		}
+	}
+	fault.Remove()
+	produceInput(t, c, inTopic, 0, n)
+	assertExactlyOnce(t, readAll(t, c, outTopic, n, false, 15*time.Second), n)
+	if calls := obs.authorization(); calls[len(calls)-1] != nil {
+		t.Errorf("authorization not reported as restored once the group worked again")
+	}
+}

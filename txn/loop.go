@@ -296,7 +296,10 @@ func (l *Loop) runSession(ctx, hardStop context.Context, sess *kgo.GroupTransact
 		if err != nil {
 			return err
 		}
-		if !errs.authz && (!errs.any || fetches.NumRecords() > 0) {
+		// A poll shows a refused permission is back only when it fetched:
+		// with no assignment (a refused group) it returns nothing between
+		// the refused joins, and would report "authorized" every time.
+		if !errs.authz && (!errs.any || fetches.NumRecords() > 0) && l.assigned.Load() {
 			l.reportAuthorized(authFromPoll)
 		}
 		if errs.any && fetches.NumRecords() == 0 {
