@@ -21,6 +21,10 @@ type pipeline struct {
 	b                      *Broker
 	input, output, errored string
 	group                  string
+	// verifyOpts, when set, are the client options checkExactlyOnce
+	// connects with (seed brokers included), e.g. a secured listener's;
+	// nil means the broker's plaintext address.
+	verifyOpts []kgo.Opt
 }
 
 func newPipeline(t *testing.T, b *Broker, partitions int32, outputConfigs map[string]*string) *pipeline {
@@ -257,7 +261,11 @@ func (p *pipeline) checkExactlyOnce(t *testing.T, inputs map[srcPos][]byte, time
 	cfg := p.config("verify")
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
-	r, err := verify.Run(ctx, []kgo.Opt{kgo.SeedBrokers(p.b.Addr)}, verify.Config{Processor: cfg, Group: p.group, Examples: 10})
+	opts := p.verifyOpts
+	if opts == nil {
+		opts = []kgo.Opt{kgo.SeedBrokers(p.b.Addr)}
+	}
+	r, err := verify.Run(ctx, opts, verify.Config{Processor: cfg, Group: p.group, Examples: 10})
 	if err != nil {
 		t.Fatalf("verifying: %v", err)
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/event-processor/event-processor/internal/connect"
 	"github.com/event-processor/event-processor/internal/connect/conntest"
 	"github.com/event-processor/event-processor/processor"
-	"github.com/event-processor/event-processor/verify"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -164,6 +163,13 @@ func (r *run) awaitLog(t *testing.T, re *regexp.Regexp, timeout time.Duration) s
 func (s *secureSuite) securePipeline(t *testing.T, addr string, conn connect.Options) (*pipeline, processor.Config) {
 	t.Helper()
 	p := newPipeline(t, s.sb.Broker, 3, nil)
+	// The results are verified over SASL_SSL as the admin, as a secured
+	// downstream consumer reads them.
+	opts, err := s.sb.AdminConnect().ClientOpts(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.verifyOpts = append([]kgo.Opt{kgo.SeedBrokers(s.sb.SASLAddr)}, opts...)
 	cfg := p.config("a")
 	cfg.Brokers = []string{addr}
 	cfg.Connect = conn
@@ -219,31 +225,6 @@ func slicesContains(s []string, v string) bool {
 		}
 	}
 	return false
-}
-
-// checkExactlyOnce is pipeline.checkExactlyOnce with the verifier reading
-// as the super user over SASL_SSL: package verify gets the same kind of
-// secured client options as the processor.
-func (s *secureSuite) checkExactlyOnce(t *testing.T, p *pipeline, inputs map[srcPos][]byte, timeout time.Duration) (outputs, errors int) {
-	t.Helper()
-	opts, err := s.sb.AdminConnect().ClientOpts(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := p.config("verify")
-	cfg.Brokers = []string{s.sb.SASLAddr}
-	ctx, cancel := context.WithTimeout(t.Context(), timeout)
-	defer cancel()
-	r, err := verify.Run(ctx, append([]kgo.Opt{kgo.SeedBrokers(s.sb.SASLAddr)}, opts...), verify.Config{Processor: cfg, Group: p.group, Examples: 10})
-	if err != nil {
-		t.Fatalf("verifying: %v", err)
-	}
-	if !r.OK() || r.Inputs != int64(len(inputs)) || r.Outputs+r.Errors != int64(len(inputs)) {
-		var b strings.Builder
-		r.WriteText(&b)
-		t.Fatalf("%d inputs produced, verify says:\n%s", len(inputs), b.String())
-	}
-	return int(r.Outputs), int(r.Errors)
 }
 
 // connection is one way of connecting as a principal the test makes.
@@ -318,7 +299,7 @@ func (s *secureSuite) testExactlyOnce(t *testing.T) {
 			s.grant(t, conn.principal, cfg)
 			inputs := p.produce(t, examples.Mixed(1000, 21))
 			s.start(t, p, cfg)
-			outputs, errors := s.checkExactlyOnce(t, p, inputs, time.Minute)
+			outputs, errors := p.checkExactlyOnce(t, inputs, time.Minute)
 			if outputs != 900 || errors != 100 {
 				t.Errorf("%s: got %d outputs and %d errors, want 900 and 100", conn.name, outputs, errors)
 			}
@@ -462,7 +443,7 @@ func (s *secureSuite) testBadCredentials(t *testing.T) {
 			// Fixed, the same group processes everything exactly once.
 			cfg.Connect, cfg.Brokers = good.conn, []string{good.addr}
 			s.start(t, p, cfg)
-			s.checkExactlyOnce(t, p, inputs, time.Minute)
+			p.checkExactlyOnce(t, inputs, time.Minute)
 		})
 	}
 }
@@ -510,7 +491,7 @@ func (s *secureSuite) testCertificateRotation(t *testing.T) {
 	r.awaitLog(t, regexp.MustCompile(`TLS files changed: new connections use them.*subject="?CN=rotate-new`), 30*time.Second)
 	p.awaitCommitted(t, p.committed(t)+500, time.Minute)
 	inputs = mergeInputs(inputs, feed.stop(t))
-	s.checkExactlyOnce(t, p, inputs, time.Minute)
+	p.checkExactlyOnce(t, inputs, time.Minute)
 	if strings.Contains(r.log.String(), "stopped") {
 		t.Errorf("the processor stopped during the rotation")
 	}
