@@ -204,7 +204,8 @@ func (p *Processor) Run(ctx context.Context) error {
 	p.health.started.Store(true)
 	p.log.Info("processing: joining the group and waiting for an assignment",
 		"input_topic", p.cfg.InputTopic, "output_topic", p.cfg.OutputTopic, "error_topic", p.cfg.ErrorTopic,
-		"group", p.cfg.Group, "transactional_id", p.cfg.TransactionalID, "record_limit_bytes", limit)
+		"group", p.cfg.Group, "transactional_id", p.cfg.TransactionalID, "record_limit_bytes", limit,
+		"connection", p.cfg.Connect.Summary())
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	watched := make(chan struct{})
 	go func() {
