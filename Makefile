@@ -85,11 +85,15 @@ image-multistage: docker-check
 # Lints the chart, renders it with and without the optional objects, and
 # checks that the values schema refuses a bad value and an unknown key.
 OPTIONAL := serviceMonitor.enabled=true,keda.enabled=true,grafanaDashboard.enabled=true,prometheusRule.enabled=true
+SECURED  := kafka.tls.caSecret.name=my-cluster-cluster-ca-cert,kafka.tls.clientSecret.name=ep,kafka.sasl.mechanism=SCRAM-SHA-512,kafka.sasl.username=ep,kafka.sasl.passwordSecret.name=ep
 helm-lint:
 	$(HELM) lint --strict helm/event-processor
 	$(HELM) lint --strict helm/event-processor --set $(OPTIONAL)
 	$(HELM) template t helm/event-processor >/dev/null
 	$(HELM) template t helm/event-processor --set $(OPTIONAL) >/dev/null
+	$(HELM) lint --strict helm/event-processor --set $(SECURED)
+	! $(HELM) template t helm/event-processor --set kafka.sasl.mechanism=GSSAPI >/dev/null 2>&1
+	! $(HELM) template t helm/event-processor --set kafka.tls.unknownKey=1 >/dev/null 2>&1
 	! $(HELM) template t helm/event-processor --set log.level=verbose >/dev/null 2>&1
 	! $(HELM) template t helm/event-processor --set unknownKey=1 >/dev/null 2>&1
 	! $(HELM) template t helm/event-processor --set prometheusRule.unknownKey=1 >/dev/null 2>&1
