@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"fmt"
 	"maps"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/event-processor/event-processor/examples"
+	"github.com/event-processor/event-processor/internal/syncbuf"
 )
 
 // These tests run the event-processor binary as a separate process, so that
@@ -55,22 +55,8 @@ type proc struct {
 	done chan struct{} // closed when the process has exited
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer is a log sink a test reads while it is written.
+type lockedBuffer = syncbuf.Buffer
 
 // startProcess runs the binary for p with the given transactional id and
 // extra flags; the process is killed at the end of the test if still alive.

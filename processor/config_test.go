@@ -1,7 +1,6 @@
 package processor
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -9,11 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/event-processor/event-processor/internal/connect"
+	"github.com/event-processor/event-processor/internal/syncbuf"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -191,23 +190,8 @@ func TestSessionTimeoutRefusedAtRunTime(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log sink a test reads while it is written.
+type syncBuffer = syncbuf.Buffer
 
 // TestConnectionOptions checks that the connection flags (package connect's
 // table) are part of this one, with their env twins, and that their

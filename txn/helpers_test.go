@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/event-processor/event-processor/internal/syncbuf"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -245,23 +246,8 @@ func (r *recorder) count(o Outcome) (txns, records int) {
 	return r.outcomes[o], r.records[o]
 }
 
-// syncBuffer is a concurrency-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log sink a test reads while it is written.
+type syncBuffer = syncbuf.Buffer
 
 // testLogger logs to the test at Warn (-v shows it), or to buf too if given.
 func testLogger(t *testing.T, buf *syncBuffer) *slog.Logger {

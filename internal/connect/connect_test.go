@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/event-processor/event-processor/internal/connect/conntest"
+	"github.com/event-processor/event-processor/internal/syncbuf"
 )
 
 const testPassword = "pa55-w0rd-never-printed"
@@ -421,19 +422,5 @@ func TestTokenAndPasswordFilesAreReadAtEachAuthentication(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log sink a test reads while it is written.
+type syncBuffer = syncbuf.Buffer
