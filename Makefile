@@ -6,6 +6,7 @@
 # make build             the binaries, into bin/
 # make bench-kafka       event-processor vs at-least-once vs Kafka Streams on one real broker
 # make bench-verify      ktool verify on 1,000,000 inputs: wall time, CPU and peak RSS
+# make chaos             the long fault campaign on a 3-node cluster (CHAOS_EVENTS, CHAOS_ROUNDS, CHAOS_SEED; docs/reliability.md)
 # make image             the container image, FROM scratch, no registry needed (IMAGE=name:tag, default event-processor:dev)
 # make image-multistage  the same from the multi-stage Dockerfile (pulls a Go image and a base)
 # make helm-lint         lint and render the Helm chart (HELM=path to helm)
@@ -68,6 +69,17 @@ bench-kafka: docker-check kafka-image
 # ktool verify at volume; see docs/ktool.md. Not part of test.
 bench-verify: docker-check kafka-image
 	$(GO) test -v -run='^$$' -bench=KtoolVerify -benchtime=1x -timeout 30m ./bench/
+
+# The long fault campaign: the short one's code (TestChaos/Campaign), sized
+# up and seeded; replay a run with its CHAOS_SEED. See docs/reliability.md.
+CHAOS_EVENTS ?= 1000000
+CHAOS_ROUNDS ?= 10
+CHAOS_RATE   ?= 50
+CHAOS_SEED   ?= 1
+.PHONY: chaos
+chaos: docker-check kafka-image
+	CHAOS_EVENTS=$(CHAOS_EVENTS) CHAOS_ROUNDS=$(CHAOS_ROUNDS) CHAOS_RATE=$(CHAOS_RATE) CHAOS_SEED=$(CHAOS_SEED) \
+	  $(GO) test -v -count=1 -timeout 4h -run 'TestChaos/Campaign' ./integration/
 
 IMAGE ?= event-processor:dev
 HELM  ?= helm

@@ -12,7 +12,8 @@ const chaosSlots = 3
 
 // TestChaos starts one 3-node cluster for the campaign's tests and removes
 // it after them: the cluster harness itself (Cluster), then the fault
-// campaign (Short; sized by CHAOS_* variables for `make chaos`).
+// proxies (Faults), then the fault campaign (Campaign: short by default,
+// sized by CHAOS_* variables for `make chaos`).
 func TestChaos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the fault campaign needs a 3-node cluster; skipped with -short")
@@ -35,4 +36,5 @@ func TestChaos(t *testing.T) {
 	t.Cleanup(f.Close)
 	t.Run("Cluster", func(t *testing.T) { testCluster(t, c) })
 	t.Run("Faults", func(t *testing.T) { testFaults(t, c, f) })
+	t.Run("Campaign", func(t *testing.T) { testCampaign(t, c, f) })
 }

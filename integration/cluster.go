@@ -366,15 +366,18 @@ func (c *Cluster) Restart(ctx context.Context, id int32) error {
 	return c.awaitNode(ctx, n)
 }
 
+// internalTopics are the internal topics the processor relies on; the
+// brokers create them on first use.
+var internalTopics = []string{"__consumer_offsets", "__transaction_state"}
+
 // AwaitInSync waits until every partition of topics and of the internal
-// topics the processor relies on (__consumer_offsets,
-// __transaction_state) has all its replicas in sync, so that the next node
-// to go down leaves at least min.insync.replicas of each.
+// topics that exist has all its replicas in sync, so that the next node to
+// go down leaves at least min.insync.replicas of each.
 func (c *Cluster) AwaitInSync(ctx context.Context, topics ...string) error {
-	topics = append(slices.Clone(topics), "__consumer_offsets", "__transaction_state")
+	all := append(slices.Clone(topics), internalTopics...)
 	last := "no metadata yet"
 	for {
-		md, err := c.adm.Metadata(ctx, topics...)
+		md, err := c.adm.Metadata(ctx, all...)
 		if err != nil {
 			last = err.Error()
 		} else if lag := underReplicated(md, topics); lag == "" {
@@ -390,12 +393,17 @@ func (c *Cluster) AwaitInSync(ctx context.Context, topics ...string) error {
 	}
 }
 
+// underReplicated describes the partitions of topics and of the internal
+// topics in md that lack a leader or an in-sync replica.
 func underReplicated(md kadm.Metadata, topics []string) string {
 	var out []string
-	for _, topic := range topics {
+	for _, topic := range append(slices.Clone(topics), internalTopics...) {
 		td, ok := md.Topics[topic]
+		if slices.Contains(internalTopics, topic) && (!ok || errors.Is(td.Err, kerr.UnknownTopicOrPartition)) {
+			continue // not created yet
+		}
 		if !ok || td.Err != nil || len(td.Partitions) == 0 {
-			out = append(out, topic+": no metadata")
+			out = append(out, fmt.Sprintf("%s: no metadata (%v)", topic, td.Err))
 			continue
 		}
 		for _, p := range td.Partitions.Sorted() {

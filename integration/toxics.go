@@ -25,6 +25,9 @@ type Faults struct {
 
 // NewFaults starts the proxies of every slot of c.
 func NewFaults(c *Cluster) (*Faults, error) {
+	// Some toxics log through zerolog's global logger, at trace level
+	// per chunk; nothing else in the tests uses zerolog.
+	zerolog.SetGlobalLevel(zerolog.ErrorLevel)
 	server := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(nil), zerolog.Nop())
 	f := &Faults{}
 	for _, n := range c.Nodes() {
