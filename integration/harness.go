@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"strconv"
@@ -82,27 +83,17 @@ func StartBrokerWith(ctx context.Context, envOverrides map[string]string) (*Brok
 	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
 	controller := fmt.Sprintf("127.0.0.1:%d", ports[1])
 	env := map[string]string{
-		"CLUSTER_ID":                                             "ep-integration-cluster0",
-		"KAFKA_NODE_ID":                                          "1",
-		"KAFKA_PROCESS_ROLES":                                    "broker,controller",
-		"KAFKA_LISTENERS":                                        "PLAINTEXT://" + addr + ",CONTROLLER://" + controller,
-		"KAFKA_ADVERTISED_LISTENERS":                             "PLAINTEXT://" + addr,
-		"KAFKA_CONTROLLER_LISTENER_NAMES":                        "CONTROLLER",
-		"KAFKA_LISTENER_SECURITY_PROTOCOL_MAP":                   "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-		"KAFKA_INTER_BROKER_LISTENER_NAME":                       "PLAINTEXT",
-		"KAFKA_CONTROLLER_QUORUM_VOTERS":                         "1@" + controller,
-		"KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR":                 "1",
-		"KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS":                     "3",
-		"KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR":         "1",
-		"KAFKA_TRANSACTION_STATE_LOG_MIN_ISR":                    "1",
-		"KAFKA_TRANSACTION_STATE_LOG_NUM_PARTITIONS":             "3",
-		"KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR": "1",
-		"KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR":            "1",
-		"KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS":                 "0",
-		"KAFKA_AUTO_CREATE_TOPICS_ENABLE":                        "false",
-		"KAFKA_LOG_DIRS":                                         "/tmp/kraft-combined-logs",
-		"KAFKA_HEAP_OPTS":                                        "-Xms256m -Xmx768m",
+		"CLUSTER_ID":                           "ep-integration-cluster0",
+		"KAFKA_NODE_ID":                        "1",
+		"KAFKA_PROCESS_ROLES":                  "broker,controller",
+		"KAFKA_LISTENERS":                      "PLAINTEXT://" + addr + ",CONTROLLER://" + controller,
+		"KAFKA_ADVERTISED_LISTENERS":           "PLAINTEXT://" + addr,
+		"KAFKA_CONTROLLER_LISTENER_NAMES":      "CONTROLLER",
+		"KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+		"KAFKA_INTER_BROKER_LISTENER_NAME":     "PLAINTEXT",
+		"KAFKA_CONTROLLER_QUORUM_VOTERS":       "1@" + controller,
 	}
+	maps.Copy(env, singleNode)
 	for k, v := range envOverrides {
 		if v == "" {
 			delete(env, k)
@@ -110,12 +101,41 @@ func StartBrokerWith(ctx context.Context, envOverrides map[string]string) (*Brok
 			env[k] = v
 		}
 	}
+	ctr, err := runKafka(ctx, env, addr)
+	if err != nil {
+		return nil, err
+	}
+	return &Broker{Addr: addr, ctr: ctr}, nil
+}
+
+// singleNode are the settings one node alone needs: replication factor 1
+// for the internal topics, so that groups and transactions work, few
+// partitions for them, no rebalance delay, no topic auto-creation.
+var singleNode = map[string]string{
+	"KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR":                 "1",
+	"KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS":                     "3",
+	"KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR":         "1",
+	"KAFKA_TRANSACTION_STATE_LOG_MIN_ISR":                    "1",
+	"KAFKA_TRANSACTION_STATE_LOG_NUM_PARTITIONS":             "3",
+	"KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR": "1",
+	"KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR":            "1",
+	"KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS":                 "0",
+	"KAFKA_AUTO_CREATE_TOPICS_ENABLE":                        "false",
+	"KAFKA_LOG_DIRS":                                         "/tmp/kraft-combined-logs",
+	"KAFKA_HEAP_OPTS":                                        "-Xms256m -Xmx768m",
+}
+
+// runKafka starts a broker container of Image() with env, host networking
+// and binds ("host:container[:ro]"), and waits until the broker at
+// readyAddr answers.
+func runKafka(ctx context.Context, env map[string]string, readyAddr string, binds ...string) (*testcontainers.DockerContainer, error) {
 	ctr, err := testcontainers.Run(ctx, Image(),
 		testcontainers.WithEnv(env),
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
 			hc.NetworkMode = "host"
+			hc.Binds = append(hc.Binds, binds...)
 		}),
-		testcontainers.WithWaitStrategyAndDeadline(2*time.Minute, kafkaReady{addr: addr}),
+		testcontainers.WithWaitStrategyAndDeadline(2*time.Minute, kafkaReady{addr: readyAddr}),
 	)
 	if err != nil {
 		if ctr != nil {
@@ -123,7 +143,7 @@ func StartBrokerWith(ctx context.Context, envOverrides map[string]string) (*Brok
 		}
 		return nil, fmt.Errorf("starting kafka container from image %s (build it with `make kafka-image`): %w", Image(), err)
 	}
-	return &Broker{Addr: addr, ctr: ctr}, nil
+	return ctr, nil
 }
 
 // Stop stops the broker container, keeping its data, as a broker shutdown

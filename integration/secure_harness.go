@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,8 +15,6 @@ import (
 
 	"github.com/event-processor/event-processor/internal/connect"
 	"github.com/event-processor/event-processor/internal/connect/conntest"
-	"github.com/moby/moby/api/types/container"
-	"github.com/testcontainers/testcontainers-go"
 	"github.com/twmb/franz-go/pkg/kadm"
 )
 
@@ -142,32 +141,11 @@ func StartSecureBroker(ctx context.Context) (_ *SecureBroker, err error) {
 
 		"KAFKA_AUTHORIZER_CLASS_NAME": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
 		"KAFKA_SUPER_USERS":           "User:ANONYMOUS;User:" + superUser + ";User:CN=" + superUser,
-
-		"KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR":                 "1",
-		"KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS":                     "3",
-		"KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR":         "1",
-		"KAFKA_TRANSACTION_STATE_LOG_MIN_ISR":                    "1",
-		"KAFKA_TRANSACTION_STATE_LOG_NUM_PARTITIONS":             "3",
-		"KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR": "1",
-		"KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR":            "1",
-		"KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS":                 "0",
-		"KAFKA_AUTO_CREATE_TOPICS_ENABLE":                        "false",
-		"KAFKA_LOG_DIRS":                                         "/tmp/kraft-combined-logs",
-		"KAFKA_HEAP_OPTS":                                        "-Xms256m -Xmx768m",
 	}
-	ctr, err := testcontainers.Run(ctx, Image(),
-		testcontainers.WithEnv(env),
-		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
-			hc.NetworkMode = "host"
-			hc.Binds = append(hc.Binds, sb.Dir+":/certs:ro")
-		}),
-		testcontainers.WithWaitStrategyAndDeadline(2*time.Minute, kafkaReady{addr: plain}),
-	)
+	maps.Copy(env, singleNode)
+	ctr, err := runKafka(ctx, env, plain, sb.Dir+":/certs:ro")
 	if err != nil {
-		if ctr != nil {
-			_ = ctr.Terminate(context.WithoutCancel(ctx))
-		}
-		return nil, fmt.Errorf("starting the secured kafka container from image %s: %w", Image(), err)
+		return nil, fmt.Errorf("the secured broker: %w", err)
 	}
 	sb.Broker = &Broker{Addr: plain, ctr: ctr}
 	if err := sb.AddSCRAMUser(ctx, superUser, sb.AdminPassword, kadm.ScramSha512); err != nil {
