@@ -98,6 +98,11 @@ func benchInputs() [][]byte {
 type variant struct {
 	name        string
 	exactlyOnce bool
+	// ownEncoding marks a peer that does the same job with its own JSON
+	// encoder (Kafka Streams' tree model re-encodes values and words error
+	// messages its own way): its results are checked for exactly-once,
+	// routing and order, not for byte equality with this contract.
+	ownEncoding bool
 	start       func(ctx context.Context, p *pipeline) (stop func() error, err error)
 }
 
@@ -240,6 +245,9 @@ func run(b *testing.B, v variant, values [][]byte, wait time.Duration) result {
 	wrong := rep.Violations()
 	if !v.exactlyOnce {
 		wrong -= rep.Count(verify.Duplicated) + rep.Count(verify.OutOfOrder)
+	}
+	if v.ownEncoding {
+		wrong -= rep.Count(verify.Mismatched)
 	}
 	if wrong > 0 || rep.Inputs != n {
 		var text strings.Builder

@@ -155,6 +155,7 @@ func kafkaStreams(threads int) variant {
 	return variant{
 		name:        fmt.Sprintf("kafka-streams-%dt", threads),
 		exactlyOnce: true,
+		ownEncoding: true,
 		start: func(ctx context.Context, p *pipeline) (func() error, error) {
 			cmd := exec.Command("java", "-Xms256m", "-Xmx512m",
 				"-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
