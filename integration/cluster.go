@@ -171,11 +171,17 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (_ *Cluster, err error
 
 func addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
 
-// newClusterID is a KRaft cluster id: 16 random bytes, base64url.
+// newClusterID is a KRaft cluster id: 16 random bytes, base64url. It never
+// starts with '-' (one id in 64 would), which kafka-storage's argument
+// parser takes for an option: "--cluster-id: expected one argument".
 func newClusterID() string {
 	b := make([]byte, 16)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	for {
+		rand.Read(b)
+		if id := base64.RawURLEncoding.EncodeToString(b); id[0] != '-' {
+			return id
+		}
+	}
 }
 
 // run creates and starts node n's container; it does not wait for the

@@ -1,7 +1,6 @@
 package processor
 
 import (
-	"errors"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/event-processor/event-processor/txn"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // metrics are the processor's Prometheus metrics and its txn.Observer. The
@@ -46,12 +44,6 @@ type metrics struct {
 
 	mu         sync.Mutex
 	partitions map[string]map[int32]bool
-}
-
-// fenced reports whether err says another producer or group member with
-// our transactional id (and instance id) took over.
-func fenced(err error) bool {
-	return errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) || errors.Is(err, kerr.FencedInstanceID)
 }
 
 func newMetrics(reg prometheus.Registerer, h *health, log *slog.Logger, txnID string) *metrics {
@@ -179,14 +171,15 @@ func (m *metrics) TransactionEnded(o txn.Outcome, records int, d time.Duration) 
 	clear(m.stagedKeyHeaders)
 }
 
+func (m *metrics) Fenced(err error) {
+	m.fenced.Inc()
+	m.log.Error("fenced: another process with this transactional id (which is also the group instance id) took over. "+
+		"After a restart this happens once; if it repeats, two live instances share the transactional id (--transactional-id, the pod name by default) "+
+		"and fence each other: give each its own", "transactional_id", m.txnID, "err", err)
+}
+
 func (m *metrics) SessionRebuilt(err error) {
 	m.rebuilds.Inc()
-	if fenced(err) {
-		m.fenced.Inc()
-		m.log.Error("fenced: another process started with this transactional id and took over; this instance rebuilds its session, which fences that process in turn. "+
-			"After a restart this happens once; if it repeats, two live instances share the transactional id (--transactional-id, the pod name by default) and "+
-			"will fence each other for ever: give each its own", "transactional_id", m.txnID, "err", err)
-	}
 	m.health.setAssigned(false)
 	m.mu.Lock()
 	defer m.mu.Unlock()

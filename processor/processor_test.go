@@ -528,8 +528,8 @@ func TestFencedIsLoudAndCounted(t *testing.T) {
 	if got := testutil.ToFloat64(p.metrics.fenced); got != 0 || strings.Contains(logs.String(), "fenced") {
 		t.Fatalf("an unrelated rebuild counted as fenced (%v) or logged:\n%s", got, logs.String())
 	}
-	p.metrics.SessionRebuilt(fmt.Errorf("ending the transaction: %w", kerr.InvalidProducerEpoch))
-	p.metrics.SessionRebuilt(kerr.ProducerFenced)
+	p.metrics.Fenced(fmt.Errorf("ending the transaction: %w", kerr.InvalidProducerEpoch))
+	p.metrics.Fenced(kerr.FencedInstanceID)
 	if got := testutil.ToFloat64(p.metrics.fenced); got != 2 {
 		t.Errorf("fenced_total = %v, want 2", got)
 	}

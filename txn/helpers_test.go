@@ -189,6 +189,7 @@ type recorder struct {
 	heartbeats atomic.Int64
 	rebuilds   atomic.Int64
 	assigned   atomic.Int64
+	fenced     atomic.Int64
 
 	mu       sync.Mutex
 	outcomes map[Outcome]int
@@ -227,6 +228,8 @@ func (r *recorder) lags() map[string]int64 {
 	defer r.mu.Unlock()
 	return maps.Clone(r.lag)
 }
+func (r *recorder) Fenced(error) { r.fenced.Add(1) }
+
 func (r *recorder) Authorization(f *AuthorizationError) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

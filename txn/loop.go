@@ -226,6 +226,9 @@ func (l *Loop) Run(ctx context.Context) error {
 			l.reportUnauthorized(e, authFromTxn)
 		}
 		l.obs.SessionRebuilt(err)
+		if isFenced(err) {
+			l.obs.Fenced(err)
+		}
 		if rr := (*RebuildRequest)(nil); errors.As(err, &rr) {
 			l.log.Info("closed the transaction session to build a new one", "reason", rr.Reason)
 			continue
@@ -498,6 +501,12 @@ func (l *Loop) closeSession(hardStop context.Context, sess *kgo.GroupTransactSes
 	}
 }
 
+// isFenced reports whether err says another producer or group member with
+// our transactional id (and instance id) took over.
+func isFenced(err error) bool {
+	return errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) || errors.Is(err, kerr.FencedInstanceID)
+}
+
 // errStopping is await's answer when Run's context ends first.
 var errStopping = errors.New("stopping")
 
@@ -592,6 +601,15 @@ func (l *Loop) checkFetchErrors(fetches kgo.Fetches) (pollErrors, error) {
 		switch {
 		case errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, kerr.UnknownTopicID):
 			key, msg = "missing:"+topic, "input topic does not exist or is not visible to this client; waiting for it (topics are not auto-created)"
+		case errors.Is(err, kerr.FencedInstanceID):
+			// Another member joined with our instance id (our
+			// transactional id): kgo keeps trying to join, and the loop
+			// does not take the membership back, so that a zombie stays
+			// out; the observer says so loudly.
+			if ok, _ := l.warned.allow("fenced-instance", now); ok {
+				l.obs.Fenced(err)
+			}
+			return
 		case errors.As(err, &groupErr):
 			key, msg = "group", "consumer group session error; kgo rejoins on its own"
 		case kerr.IsRetriable(err):

@@ -75,6 +75,14 @@ type Observer interface {
 	// anything else). The loop retries meanwhile and loses nothing, but
 	// does no work: a processor should report itself not ready.
 	Authorization(failure *AuthorizationError)
+	// Fenced reports that another process with this transactional id (or
+	// group instance id) took over: a session that ended on
+	// PRODUCER_FENCED or INVALID_PRODUCER_EPOCH (then also
+	// SessionRebuilt), or a group that refuses this member with
+	// FENCED_INSTANCE_ID (at most once per warnEvery; the loop does not
+	// take the membership back, so a zombie stays out). Once after a
+	// restart is normal; more means two live instances share the id.
+	Fenced(err error)
 }
 
 type nopObserver struct{}
@@ -87,3 +95,4 @@ func (nopObserver) Revoked(map[string][]int32, bool)             {}
 func (nopObserver) Heartbeat()                                   {}
 func (nopObserver) Lag(string, int32, int64)                     {}
 func (nopObserver) Authorization(*AuthorizationError)            {}
+func (nopObserver) Fenced(error)                                 {}
