@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -109,7 +110,7 @@ func TestImage(t *testing.T) {
 		}),
 	)
 	if ctr != nil {
-		t.Cleanup(func() { _ = ctr.Terminate(t.Context()) })
+		t.Cleanup(func() { _ = ctr.Terminate(context.WithoutCancel(t.Context())) }) // t.Context is cancelled before cleanups run
 	}
 	if err != nil {
 		t.Fatalf("starting %s: %v", c.Image, err)
