@@ -87,10 +87,10 @@ func (rt *Router) RouteDetail(in *kgo.Record) (*kgo.Record, schema.Result, KeyHe
 		keep += len(h.Key) + len(h.Value) + 8
 	}
 	size := keep
-	var own []byte // the key of last resort: the input's coordinates
 	if len(in.Key) == 0 {
-		own = sourceKey(in)
-		keep += len(own) + 8 // reserved, so that it always fits
+		// Room for the key of last resort, the input's coordinates, so
+		// that it always fits; made only if it is used.
+		keep += maxSourceKeyBytes(in) + 8
 	}
 	tf, carry, shrunk := rt.tf, true, false
 	if keep > keyHeaderRoom {
@@ -121,10 +121,7 @@ func (rt *Router) RouteDetail(in *kgo.Record) (*kgo.Record, schema.Result, KeyHe
 		// Neither: the input's coordinates, so that every record has a
 		// key (a compacted topic refuses records without one) and the
 		// key names the one input it came from.
-		if own == nil {
-			own = sourceKey(in)
-		}
-		r.Key = own
+		r.Key = sourceKey(in)
 	}
 	r.Headers = make([]kgo.RecordHeader, 0, len(in.Headers)+3)
 	if carry {
@@ -145,6 +142,10 @@ func (rt *Router) RouteDetail(in *kgo.Record) (*kgo.Record, schema.Result, KeyHe
 	}
 	return r, res, handled, size
 }
+
+// maxSourceKeyBytes bounds len(sourceKey(in)) without making it: the
+// topic, two separators and the longest partition and offset.
+func maxSourceKeyBytes(in *kgo.Record) int { return len(in.Topic) + 2 + 10 + 19 }
 
 // sourceKey is an input's coordinates as a record key,
 // "input-events/2@17": at most 249+1+10+1+19 bytes.
