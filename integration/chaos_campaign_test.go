@@ -5,11 +5,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
@@ -261,25 +259,10 @@ func (cp *campaign) startInstance(slot int) *chaosProc {
 		"--http-addr", pr.http, "--log-format", "text", "--log-level", "debug",
 		"--session-timeout", chaosSessionTimeout.String(), "--txn-timeout", chaosTxnTimeout.String(),
 	}
-	cmd := exec.Command(binary(t, "event-processor"), args...)
-	pr.proc = &proc{cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
-	w := io.MultiWriter(pr.out, commitWatch{&pr.commits, &pr.mu, &pr.at, &pr.endDur})
-	cmd.Stdout, cmd.Stderr = w, w
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		cmd.Wait()
-		close(pr.done)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGCONT)
-		cmd.Process.Kill()
-		<-pr.done
-		if t.Failed() {
-			t.Logf("%s output (last lines other than commits):\n%s", pr.txnID, tail(withoutCommits(pr.out.String()), 40))
-		}
-	})
+	pr.proc = launch(t, pr.txnID, args, commitWatch{&pr.commits, &pr.mu, &pr.at, &pr.endDur},
+		func(out string) string {
+			return "(the last lines other than commits)\n" + tail(withoutCommits(out), 40)
+		})
 	return pr
 }
 

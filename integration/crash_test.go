@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -69,9 +70,22 @@ func (p *pipeline) startProcess(t *testing.T, txnID string, extra ...string) *pr
 		"--http-addr", "", "--log-format", "text", "--log-level", "info",
 		"--session-timeout", "6s", "--txn-max-records", "100",
 	}
-	cmd := exec.Command(binary(t, "event-processor"), append(args, extra...)...)
+	return launch(t, txnID, append(args, extra...), nil, func(out string) string { return tail(out, 60) })
+}
+
+// launch starts the event-processor binary with args, its output kept in
+// the returned proc (and copied to also, when set). It is killed at the
+// end of the test if still alive, and if the test failed its output, as
+// show cuts it, is logged under name.
+func launch(t *testing.T, name string, args []string, also io.Writer, show func(string) string) *proc {
+	t.Helper()
+	cmd := exec.Command(binary(t, "event-processor"), args...)
 	pr := &proc{cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = pr.out, pr.out
+	var w io.Writer = pr.out
+	if also != nil {
+		w = io.MultiWriter(pr.out, also)
+	}
+	cmd.Stdout, cmd.Stderr = w, w
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +98,7 @@ func (p *pipeline) startProcess(t *testing.T, txnID string, extra ...string) *pr
 		cmd.Process.Kill()
 		<-pr.done
 		if t.Failed() {
-			t.Logf("%s output:\n%s", txnID, tail(pr.out.String(), 60))
+			t.Logf("%s output:\n%s", name, show(pr.out.String()))
 		}
 	})
 	return pr
