@@ -84,6 +84,21 @@ The bootstrap servers as one comma-separated string; the value may be a string o
 {{- end }}
 
 {{/*
+HTTP_ADDR: every interface of the pod's own network; with hostNetwork only the node's address
+(brackets suit IPv4 and IPv6 alike); with portPerPod, containerPort + the pod's ordinal, written as
+containerPort / 10 followed by the ordinal's one digit (the chart checks both bounds).
+*/}}
+{{- define "event-processor.httpAddr" -}}
+{{- if .Values.portPerPod }}
+{{- printf "[$(POD_IP)]:%d$(POD_INDEX)" (div (int .Values.containerPort) 10) }}
+{{- else if .Values.hostNetwork }}
+{{- printf "[$(POD_IP)]:%d" (int .Values.containerPort) }}
+{{- else }}
+{{- printf ":%d" (int .Values.containerPort) }}
+{{- end }}
+{{- end }}
+
+{{/*
 The whole milliseconds of a Go duration such as 10s, 1m30s or 100ms.
 */}}
 {{- define "event-processor.milliseconds" -}}
@@ -118,6 +133,24 @@ Checks that values.schema.json cannot express; each fails the render with what t
 {{- end }}
 {{- if eq .Values.topics.error .Values.topics.input }}
 {{- fail "topics.error must differ from topics.input, or every error event would be read again" }}
+{{- end }}
+{{- if .Values.portPerPod }}
+{{- if not .Values.hostNetwork }}
+{{- fail "portPerPod gives each pod its own port of the node: it needs hostNetwork=true" }}
+{{- end }}
+{{- if ne (mod (int .Values.containerPort) 10) 0 }}
+{{- fail (printf "with portPerPod, containerPort (%d) must be a multiple of 10: pod N listens on containerPort + N" (int .Values.containerPort)) }}
+{{- end }}
+{{- $most := ternary (int .Values.keda.maxReplicas) (int .Values.replicaCount) .Values.keda.enabled }}
+{{- if gt $most 10 }}
+{{- fail (printf "with portPerPod, at most 10 pods fit (ports containerPort to containerPort + 9); %s is %d" (ternary "keda.maxReplicas" "replicaCount" .Values.keda.enabled) $most) }}
+{{- end }}
+{{- if gt (add (int .Values.containerPort) 9) 65535 }}
+{{- fail (printf "with portPerPod, containerPort (%d) + 9 must be a port (at most 65535)" (int .Values.containerPort)) }}
+{{- end }}
+{{- if .Values.serviceMonitor.enabled }}
+{{- fail "serviceMonitor needs one port for every pod, and portPerPod gives each its own: scrape the pods another way (e.g. a PodMonitor per port), or run one pod per node without portPerPod" }}
+{{- end }}
 {{- end }}
 {{- if and .Values.keda.enabled (gt (int .Values.keda.minReplicas) (int .Values.keda.maxReplicas)) }}
 {{- fail (printf "keda.minReplicas (%d) must not exceed keda.maxReplicas (%d)" (int .Values.keda.minReplicas) (int .Values.keda.maxReplicas)) }}
