@@ -34,6 +34,7 @@ type Config struct {
 	SessionTimeout     time.Duration // --session-timeout, SESSION_TIMEOUT
 	MaxRecords         int           // --txn-max-records, TXN_MAX_RECORDS
 	MaxInterval        time.Duration // --txn-max-interval, TXN_MAX_INTERVAL
+	Linger             time.Duration // --txn-linger, TXN_LINGER
 	TransactionTimeout time.Duration // --txn-timeout, TXN_TIMEOUT
 	PipelineName       string        // --pipeline-name, PIPELINE_NAME
 	MaxRecordBytes     int           // --max-record-bytes, MAX_RECORD_BYTES
@@ -99,6 +100,7 @@ var Flags = []Flag{
 	{"session-timeout", "SESSION_TIMEOUT", "group session timeout: how long the group waits for a silent instance before moving its partitions", func(c *Config) flag.Value { return (*durationValue)(&c.SessionTimeout) }},
 	{"txn-max-records", "TXN_MAX_RECORDS", "most input records per transaction", func(c *Config) flag.Value { return (*intValue)(&c.MaxRecords) }},
 	{"txn-max-interval", "TXN_MAX_INTERVAL", "longest a transaction collects records before it commits", func(c *Config) flag.Value { return (*durationValue)(&c.MaxInterval) }},
+	{"txn-linger", "TXN_LINGER", "how long a transaction waits for more input once the input is drained before it commits (0: at once; --txn-max-interval or more: always the whole interval)", func(c *Config) flag.Value { return (*durationValue)(&c.Linger) }},
 	{"txn-timeout", "TXN_TIMEOUT", "transaction timeout: the broker aborts a transaction open longer than this", func(c *Config) flag.Value { return (*durationValue)(&c.TransactionTimeout) }},
 	{"pipeline-name", "PIPELINE_NAME", "written as enrichedData.processing_pipeline", func(c *Config) flag.Value { return (*stringValue)(&c.PipelineName) }},
 	{"max-record-bytes", "MAX_RECORD_BYTES", "largest record produced; lowered to the output and error topics' max.message.bytes", func(c *Config) flag.Value { return (*intValue)(&c.MaxRecordBytes) }},
@@ -201,6 +203,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxInterval <= 0 {
 		return bad("txn-max-interval", "must be positive, got %s", c.MaxInterval)
+	}
+	if c.Linger < 0 {
+		return bad("txn-linger", "must not be negative, got %s", c.Linger)
 	}
 	if c.TransactionTimeout <= c.MaxInterval {
 		return bad("txn-timeout", "must exceed --txn-max-interval (%s), got %s", c.MaxInterval, c.TransactionTimeout)

@@ -86,6 +86,7 @@ func TestInvalidConfigNamesTheFlag(t *testing.T) {
 		{[]string{"--transactional-id", ""}, nil, "--transactional-id: must not be empty"},
 		{[]string{"--txn-max-records", "0"}, nil, "--txn-max-records: must be at least 1"},
 		{[]string{"--txn-max-interval", "0s"}, nil, "--txn-max-interval: must be positive"},
+		{[]string{"--txn-linger", "-1ms"}, nil, "--txn-linger: must not be negative"},
 		{[]string{"--txn-timeout", "50ms"}, nil, "--txn-timeout: must exceed --txn-max-interval"},
 		{[]string{"--session-timeout", "10ms"}, nil, "--session-timeout: must be between 6s and 30m"},
 		{[]string{"--session-timeout", "2s"}, nil, "--session-timeout: must be between 6s and 30m (the broker's group.min.session.timeout.ms and group.max.session.timeout.ms defaults), got 2s"},

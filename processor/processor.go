@@ -173,6 +173,7 @@ func (p *Processor) Run(ctx context.Context) error {
 		TransactionalID:    p.cfg.TransactionalID,
 		MaxRecords:         p.cfg.MaxRecords,
 		MaxInterval:        p.cfg.MaxInterval,
+		Linger:             p.cfg.Linger,
 		TransactionTimeout: p.cfg.TransactionTimeout,
 		ShutdownTimeout:    p.cfg.ShutdownTimeout,
 		Logger:             p.log,

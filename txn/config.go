@@ -65,6 +65,16 @@ type Config struct {
 	// MaxInterval bounds how long a transaction stays open collecting
 	// records, from Begin to the start of End, overriding the default 100ms.
 	MaxInterval time.Duration
+	// Linger is how long an open transaction keeps collecting once its input
+	// is drained (every polled partition read up to its last stable offset
+	// and nothing left in the client's buffer) before it commits. The
+	// default 0 commits at once: at light load a result is visible about
+	// one End after its input arrived, instead of waiting out MaxInterval;
+	// under load the input is never drained and MaxRecords and MaxInterval
+	// bound the batch as before, which while an End is in flight grows by
+	// itself. A Linger of MaxInterval or more keeps every transaction open
+	// for the whole interval, as Kafka Streams' commit interval does.
+	Linger time.Duration
 	// TransactionTimeout is kgo.TransactionTimeout, overriding the default
 	// 10s. It must exceed MaxInterval. It also bounds one End.
 	TransactionTimeout time.Duration
@@ -155,6 +165,8 @@ func (cfg *Config) validate() error {
 		return bad("MaxRecords", fmt.Sprintf("must be positive, got %d", cfg.MaxRecords))
 	case cfg.MaxInterval < 0:
 		return bad("MaxInterval", fmt.Sprintf("must be positive, got %s", cfg.MaxInterval))
+	case cfg.Linger < 0:
+		return bad("Linger", fmt.Sprintf("must not be negative, got %s", cfg.Linger))
 	case cfg.TransactionTimeout < 0:
 		return bad("TransactionTimeout", fmt.Sprintf("must be positive, got %s", cfg.TransactionTimeout))
 	case cfg.TransactionTimeout <= cfg.MaxInterval:

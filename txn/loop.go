@@ -292,7 +292,7 @@ func (l *Loop) runSession(ctx, hardStop context.Context, sess *kgo.GroupTransact
 			}
 		}
 
-		pollCtx, cancel := context.WithTimeout(ctx, t.pollTimeout(l.cfg.MaxInterval))
+		pollCtx, cancel := context.WithTimeout(ctx, t.pollTimeout(l.cfg.MaxInterval, l.cfg.Linger))
 		fetches := sess.PollRecords(pollCtx, t.room(l.cfg.MaxRecords))
 		cancel()
 		errs, err := l.checkFetchErrors(fetches)
@@ -338,13 +338,15 @@ func (l *Loop) runSession(ctx, hardStop context.Context, sess *kgo.GroupTransact
 			if t == nil {
 				t = &batch{begun: time.Now()}
 			}
+			t.lastInput = time.Now()
 			l.produce(hardStop, sess, t, fetches)
 		}
 
 		if t == nil || ctx.Err() != nil {
 			continue // nothing open, or shutdown ends it at the top
 		}
-		if t.records < l.cfg.MaxRecords && time.Since(t.begun) < l.cfg.MaxInterval && !t.failed.Load() {
+		t.drained = drained(sess.Client().BufferedFetchRecords(), fetches)
+		if t.records < l.cfg.MaxRecords && time.Since(t.begun) < l.cfg.MaxInterval && !t.failed.Load() && !t.lingered(l.cfg.Linger) {
 			continue
 		}
 
@@ -661,10 +663,39 @@ func (l *Loop) reportLag(fetches kgo.Fetches) {
 	})
 }
 
+// drained reports whether a poll left no input to read right now: nothing is
+// buffered in the client (buffered is its BufferedFetchRecords), and every partition the poll returned records from
+// was read up to the last stable offset its fetch saw (the high watermark
+// where the broker sent none), which is as far as a read_committed consumer
+// can read. A poll that returned no records waited for input that did not
+// come. Partitions not in the poll may have a fetch in flight; their records
+// go into the next transaction.
+func drained(buffered int64, fetches kgo.Fetches) bool {
+	if buffered > 0 {
+		return false
+	}
+	caughtUp := true
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		if len(p.Records) == 0 {
+			return
+		}
+		end := p.LastStableOffset
+		if end < 0 {
+			end = p.HighWatermark
+		}
+		if p.Records[len(p.Records)-1].Offset+1 < end {
+			caughtUp = false
+		}
+	})
+	return caughtUp
+}
+
 // batch is one open transaction.
 type batch struct {
-	begun   time.Time
-	records int // input records polled into this transaction
+	begun     time.Time
+	lastInput time.Time // when the last poll that returned records did
+	drained   bool      // the last poll found no more input (see drained)
+	records   int       // input records polled into this transaction
 
 	pending  sync.WaitGroup // produce promises not yet called
 	failed   atomic.Bool    // any produce failed
@@ -718,12 +749,23 @@ func (t *batch) wait(ctx context.Context) error {
 }
 
 // pollTimeout is how long the next poll may wait: the rest of the open
-// transaction's interval, or idlePollTimeout with none open.
-func (t *batch) pollTimeout(maxInterval time.Duration) time.Duration {
+// transaction's interval, and once its input is drained, no longer than the
+// rest of its linger; idlePollTimeout with none open.
+func (t *batch) pollTimeout(maxInterval, linger time.Duration) time.Duration {
 	if t == nil {
 		return idlePollTimeout
 	}
-	return max(maxInterval-time.Since(t.begun), time.Millisecond)
+	d := maxInterval - time.Since(t.begun)
+	if t.drained {
+		d = min(d, linger-time.Since(t.lastInput))
+	}
+	return max(d, time.Millisecond)
+}
+
+// lingered reports whether t's input is drained and has been for linger
+// since its last records: time to commit without waiting out the interval.
+func (t *batch) lingered(linger time.Duration) bool {
+	return t.drained && time.Since(t.lastInput) >= linger
 }
 
 // capWait bounds a pause to what is left of the open transaction's interval,

@@ -205,6 +205,7 @@ func TestGracefulShutdownCommitsOpenTransaction(t *testing.T) {
 	obs := newRecorder()
 	cfg := testConfig(t, c, "a", obs)
 	cfg.MaxInterval = time.Minute
+	cfg.Linger = time.Minute
 	cfg.TransactionTimeout = 2 * time.Minute
 	cfg.MaxRecords = 1 << 20
 	r := start(t, cfg, identity)
@@ -349,6 +350,7 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"negative max records", func(c *Config) { c.MaxRecords = -1 }, "MaxRecords"},
 		{"negative max interval", func(c *Config) { c.MaxInterval = -time.Second }, "MaxInterval"},
 		{"timeout below interval", func(c *Config) { c.MaxInterval = 5 * time.Second; c.TransactionTimeout = time.Second }, "TransactionTimeout"},
+		{"negative linger", func(c *Config) { c.Linger = -time.Millisecond }, "Linger"},
 		{"negative shutdown timeout", func(c *Config) { c.ShutdownTimeout = -1 }, "ShutdownTimeout"},
 		{"idempotence disabled", func(c *Config) { c.ClientOpts = []kgo.Opt{kgo.DisableIdempotentWrite()} }, "ClientOpts"},
 	} {
@@ -409,6 +411,7 @@ func TestShutdownDuringSlowBeginCommits(t *testing.T) {
 	obs := newRecorder()
 	cfg := testConfig(t, c, "a", obs)
 	cfg.MaxInterval = time.Minute
+	cfg.Linger = time.Minute
 	cfg.TransactionTimeout = 2 * time.Minute
 	cfg.MaxRecords = 1 << 20
 	cfg.ShutdownTimeout = 5 * time.Second
