@@ -353,7 +353,7 @@ func loadAvg() (float64, error) {
 }
 
 // report adds a run's figures to b's result line.
-func report(b *testing.B, r result) {
+func reportRun(b *testing.B, r result) {
 	b.ReportMetric(r.rate(), "events/s")
 	b.ReportMetric(r.steadyRate(), "steady-events/s")
 	b.ReportMetric(r.load, "load1")
@@ -361,19 +361,19 @@ func report(b *testing.B, r result) {
 
 func BenchmarkEventProcessor(b *testing.B) {
 	for range b.N {
-		report(b, runOnce(b, eventProcessor))
+		reportRun(b, runOnce(b, eventProcessor))
 	}
 }
 
 func BenchmarkEventProcessorTxn1k(b *testing.B) {
 	for range b.N {
-		report(b, runOnce(b, eventProcessorTxn1k))
+		reportRun(b, runOnce(b, eventProcessorTxn1k))
 	}
 }
 
 func BenchmarkAtLeastOncePipe(b *testing.B) {
 	for range b.N {
-		report(b, runOnce(b, atLeastOncePipe))
+		reportRun(b, runOnce(b, atLeastOncePipe))
 	}
 }
 
@@ -385,7 +385,7 @@ func BenchmarkKafkaStreams(b *testing.B) {
 				b.Skip(err)
 			}
 			for range b.N {
-				report(b, runOnce(b, v))
+				reportRun(b, runOnce(b, v))
 			}
 		})
 	}

@@ -10,12 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"time"
 
+	"github.com/event-processor/event-processor/bench/internal/pipe"
 	"github.com/event-processor/event-processor/processor"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // eventProcessor is the real processor with its default settings (up to
@@ -51,24 +50,18 @@ func processorVariant(name string, maxRecords int) variant {
 var atLeastOncePipe = variant{
 	name: "at-least-once",
 	start: func(ctx context.Context, p *pipeline) (func() error, error) {
-		cfg := p.config() // the processor's own mapping and record budget
-		rt, err := processor.NewRouter(cfg, cfg.MaxRecordBytes, nil)
+		cfg := pipe.Config{Brokers: []string{p.addr}, Input: p.input, Output: p.output, Errors: p.errored, Group: p.group}
+		route, err := pipe.AtLeastOnce(cfg)
 		if err != nil {
 			return nil, err
 		}
-		cl, err := kgo.NewClient(
-			kgo.SeedBrokers(p.addr),
-			kgo.ConsumerGroup(p.group),
-			kgo.ConsumeTopics(p.input),
-			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-			kgo.DisableAutoCommit(),
-		)
+		cl, err := pipe.Client(cfg)
 		if err != nil {
 			return nil, err
 		}
 		return background(ctx, "at-least-once pipe", func(ctx context.Context) error {
 			defer cl.Close()
-			return pipe(ctx, cl, rt)
+			return pipe.Run(ctx, cl, route)
 		}), nil
 	},
 }
@@ -86,49 +79,6 @@ func background(ctx context.Context, name string, fn func(context.Context) error
 			return err
 		case <-time.After(30 * time.Second):
 			return fmt.Errorf("%s did not stop within 30s", name)
-		}
-	}
-}
-
-// pipe is the at-least-once loop: poll, transform and produce, flush,
-// commit.
-func pipe(ctx context.Context, cl *kgo.Client, rt *processor.Router) error {
-	var (
-		mu       sync.Mutex
-		produced error
-	)
-	for {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err := fs.Err0(); err != nil {
-			return fmt.Errorf("polling: %w", err)
-		}
-		fs.EachRecord(func(in *kgo.Record) {
-			out, _ := rt.Route(in)
-			cl.Produce(ctx, out, func(_ *kgo.Record, err error) {
-				if err != nil {
-					mu.Lock()
-					produced = errors.Join(produced, err)
-					mu.Unlock()
-				}
-			})
-		})
-		if err := cl.Flush(ctx); err != nil {
-			return nil // cancelled
-		}
-		mu.Lock()
-		err := produced
-		mu.Unlock()
-		if err != nil {
-			return fmt.Errorf("producing: %w", err)
-		}
-		if err := cl.CommitUncommittedOffsets(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("committing: %w", err)
 		}
 	}
 }
