@@ -1,16 +1,21 @@
-# make test              vet, unit tests (-race) and the real-broker integration tests
+# make test              vet, unit tests (-race), the real-broker integration tests and bench-smoke
 # make unit-test         only what needs no Docker
 # make integration-test  only the container tests (needs a running Docker engine)
 # make kafka-image       build the local Apache Kafka image if it is missing
 # make kafka-up          one local Kafka node on 127.0.0.1:9092 to try the processor on (kafka-down removes it)
 # make build             the binaries, into bin/
+# make bench-smoke       every benchmark contender on a tiny input, results verified (about a minute; part of test)
+# make bench-latency     latency at fixed rates, throughput, CPU and memory of every contender (about 45 min; docs/benchmarks.md)
 # make bench-kafka       event-processor vs at-least-once vs Kafka Streams on one real broker
 # make bench-verify      ktool verify on 1,000,000 inputs: wall time, CPU and peak RSS
 # make chaos             the long fault campaign on a 3-node cluster (CHAOS_EVENTS, CHAOS_ROUNDS, CHAOS_SEED; docs/reliability.md)
+# make soak              one processor committing continuously for SOAK_DURATION (default 60m), through producer epoch exhaustion
 # make image             the container image, FROM scratch, no registry needed (IMAGE=name:tag, default event-processor:dev)
 # make image-multistage  the same from the multi-stage Dockerfile (pulls a Go image and a base)
 # make helm-lint         lint and render the Helm chart (HELM=path to helm)
 # make promtool-test     check and unit-test the chart's alerting rules (PROMTOOL=path to promtool)
+# make k8s-test          the chart on a real single-node Kubernetes with Helm 3 and 4 (root; docs/kubernetes.md)
+# make k8s-up            that cluster on 127.0.0.1, to try the chart on (k8s-down removes it)
 
 GO       ?= go
 GOFLAGS  ?=
@@ -22,9 +27,9 @@ UNIT_PKGS = $(shell $(GO) list ./... | grep -v /integration)
 export TESTCONTAINERS_RYUK_DISABLED := true
 export TESTCONTAINERS_HOST_OVERRIDE := 127.0.0.1
 
-.PHONY: test vet unit-test integration-test kafka-image kafka-up kafka-down docker-check build fuzz bench bench-kafka bench-verify image image-multistage helm-lint promtool-test
+.PHONY: test vet unit-test integration-test kafka-image kafka-up kafka-down docker-check build fuzz bench bench-smoke bench-latency bench-kafka bench-verify image image-multistage helm-lint promtool-test
 
-test: vet unit-test integration-test
+test: vet unit-test integration-test bench-smoke
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -61,6 +66,20 @@ fuzz:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -count=6 ./schema/
 
+# The latency benchmark in miniature: every Go contender (and Kafka Streams
+# when its jar is built; it skips, saying so, otherwise) at 1,000 events/s
+# for 2 s and on a 5,000-event backlog, every result verified.
+bench-smoke: docker-check kafka-image
+	$(GO) test -count=1 -run='^$$' -bench=Smoke -benchtime=1x -timeout 10m ./bench/
+
+# The recorded run of docs/benchmarks.md: every contender at every rate and
+# on a backlog, 3 rounds, then the scale runs; writes bench/results/ and
+# the page's tables. About 45 minutes.
+bench-latency: docker-check kafka-image
+	cd bench/streams && mvn -q -B package
+	$(GO) test -v -count=1 -run='^$$' -bench=Latency -benchtime=1x -timeout 3h ./bench/
+	$(GO) run ./bench/cmd/report
+
 # Side by side on one real broker; see docs/benchmarks.md. Not part of test.
 bench-kafka: docker-check kafka-image
 	cd bench/streams && mvn -q -B package
@@ -80,6 +99,16 @@ CHAOS_SEED   ?= 1
 chaos: docker-check kafka-image
 	CHAOS_EVENTS=$(CHAOS_EVENTS) CHAOS_ROUNDS=$(CHAOS_ROUNDS) CHAOS_RATE=$(CHAOS_RATE) CHAOS_SEED=$(CHAOS_SEED) \
 	  $(GO) test -v -count=1 -timeout 4h -run 'TestChaos/Campaign' ./integration/
+
+# One processor on a steady light input for SOAK_DURATION: continuous
+# commits, through producer epoch exhaustion (TestSoak; docs/reliability.md).
+SOAK_DURATION ?= 60m
+SOAK_BATCH    ?= 10
+SOAK_EVERY    ?= 50ms
+.PHONY: soak
+soak: docker-check kafka-image
+	SOAK_DURATION=$(SOAK_DURATION) SOAK_BATCH=$(SOAK_BATCH) SOAK_EVERY=$(SOAK_EVERY) \
+	  $(GO) test -v -count=1 -timeout 4h -run '^TestSoak$$' ./integration/
 
 IMAGE ?= event-processor:dev
 HELM  ?= helm
@@ -124,3 +153,21 @@ promtool-test:
 	cp helm/promtool/rules.test.yaml "$$work/"; \
 	$(PROMTOOL) check rules "$$work/rules.yaml"; \
 	cd "$$work" && $(PROMTOOL) test rules rules.test.yaml
+
+# The chart installed with Helm on a real single-node Kubernetes, no registry
+# (docs/kubernetes.md): install, scale 1 -> 3 -> 1, a hung pod deleted,
+# upgrade, uninstall, exactly-once checked after each, with Helm 3 ($HELM)
+# and Helm 4 ($HELM4). Needs root. k8s/build.sh builds the cluster's
+# binaries once into a cache (about 15 min cold, nothing when built). Not part
+# of test: .ci/run runs it after test.
+.PHONY: k8s-test k8s-up k8s-down
+k8s-test: docker-check kafka-image
+	bash k8s/build.sh >/dev/null
+	$(GO) test -tags k8s -race -count=1 -timeout 40m -v -run '^TestKubernetes$$' ./integration/
+
+k8s-up:
+	bash k8s/build.sh >/dev/null
+	bash k8s/cluster.sh up
+
+k8s-down:
+	bash k8s/cluster.sh down
