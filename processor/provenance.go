@@ -41,13 +41,32 @@ func (e *ProvenanceError) Error() string {
 	return fmt.Sprintf("provenance header %s %s", e.Header, e.Reason)
 }
 
-// appendProvenance appends the provenance headers naming in to hs.
+// appendProvenance appends the provenance headers naming in to hs. The three
+// values share one buffer: one allocation instead of three per record.
 func appendProvenance(hs []kgo.RecordHeader, in *kgo.Record) []kgo.RecordHeader {
+	buf := make([]byte, 0, len(in.Topic)+decimalLen(int64(in.Partition))+decimalLen(in.Offset))
+	buf = append(buf, in.Topic...)
+	t := len(buf)
+	buf = strconv.AppendInt(buf, int64(in.Partition), 10)
+	p := len(buf)
+	buf = strconv.AppendInt(buf, in.Offset, 10)
 	return append(hs,
-		kgo.RecordHeader{Key: HeaderSourceTopic, Value: []byte(in.Topic)},
-		kgo.RecordHeader{Key: HeaderSourcePartition, Value: strconv.AppendInt(nil, int64(in.Partition), 10)},
-		kgo.RecordHeader{Key: HeaderSourceOffset, Value: strconv.AppendInt(nil, in.Offset, 10)},
+		kgo.RecordHeader{Key: HeaderSourceTopic, Value: buf[:t:t]},
+		kgo.RecordHeader{Key: HeaderSourcePartition, Value: buf[t:p:p]},
+		kgo.RecordHeader{Key: HeaderSourceOffset, Value: buf[p:len(buf):len(buf)]},
 	)
+}
+
+// decimalLen is the length of strconv.AppendInt(nil, v, 10).
+func decimalLen(v int64) int {
+	n := 1
+	if v < 0 {
+		n++
+	}
+	for ; v >= 10 || v <= -10; v /= 10 {
+		n++
+	}
+	return n
 }
 
 // isProvenance reports whether a header key is one of the provenance

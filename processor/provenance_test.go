@@ -2,6 +2,8 @@ package processor
 
 import (
 	"errors"
+	"math"
+	"strconv"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -54,5 +56,13 @@ func TestProvenanceErrors(t *testing.T) {
 				t.Errorf("err = %v, want a ProvenanceError on %s", err, tc.header)
 			}
 		})
+	}
+}
+
+func TestDecimalLen(t *testing.T) {
+	for _, v := range []int64{0, 7, -7, 9, 10, -10, 99, 100, 123456789012, math.MaxInt64, math.MinInt64, math.MaxInt32, math.MinInt32} {
+		if got, want := decimalLen(v), len(strconv.AppendInt(nil, v, 10)); got != want {
+			t.Errorf("decimalLen(%d) = %d, want %d", v, got, want)
+		}
 	}
 }

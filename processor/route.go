@@ -107,7 +107,15 @@ func (rt *Router) RouteDetail(in *kgo.Record) (*kgo.Record, schema.Result, KeyHe
 	}
 	res := tf.Transform(nil, in.Value, src, rt.now())
 
-	r := &kgo.Record{Topic: rt.output, Value: res.Value}
+	var r *kgo.Record
+	if n := len(in.Headers) + 3; n <= len(routed{}.headers) {
+		rr := new(routed)
+		r = &rr.rec
+		r.Headers = rr.headers[:0]
+	} else {
+		r = &kgo.Record{Headers: make([]kgo.RecordHeader, 0, n)}
+	}
+	r.Topic, r.Value = rt.output, res.Value
 	if res.IsError {
 		r.Topic = rt.errors
 	}
@@ -123,7 +131,6 @@ func (rt *Router) RouteDetail(in *kgo.Record) (*kgo.Record, schema.Result, KeyHe
 		// key names the one input it came from.
 		r.Key = sourceKey(in)
 	}
-	r.Headers = make([]kgo.RecordHeader, 0, len(in.Headers)+3)
 	if carry {
 		for _, h := range in.Headers {
 			if isProvenance(h.Key) {
@@ -141,6 +148,14 @@ func (rt *Router) RouteDetail(in *kgo.Record) (*kgo.Record, schema.Result, KeyHe
 		handled = Shrunk
 	}
 	return r, res, handled, size
+}
+
+// routed is a result record and room for the provenance headers, allocated
+// together: one allocation instead of two for an input without headers of
+// its own.
+type routed struct {
+	rec     kgo.Record
+	headers [3]kgo.RecordHeader
 }
 
 // maxSourceKeyBytes bounds len(sourceKey(in)) without making it: the
