@@ -122,6 +122,8 @@ func (g *generator) close() { g.cl.Close() }
 
 // pace is the outcome of a paced phase.
 type pace struct {
+	start       int64         // stamp when the phase began
+	end         int64         // stamp when it ended
 	windowSent  int64         // inputs sent in the window
 	window      time.Duration // the window as it ran (shorter if stopped early)
 	windowStart int64         // stamp
@@ -135,7 +137,7 @@ type pace struct {
 // quarter second behind is asked whether the contender has fallen behind;
 // a non-empty answer stops the phase early.
 func (g *generator) paced(ctx context.Context, rate int, warmup, window time.Duration, onWindow func(), behind func() string) pace {
-	var pc pace
+	pc := pace{start: stamp()}
 	start := time.Now()
 	total := warmup + window
 	var sent, atWindow int64
@@ -170,6 +172,7 @@ func (g *generator) paced(ctx context.Context, rate int, warmup, window time.Dur
 		time.Sleep(time.Millisecond)
 	}
 	pc.windowEnd = stamp()
+	pc.end = pc.windowEnd
 	if inWindow {
 		pc.windowSent = sent - atWindow
 		pc.window = time.Duration(pc.windowEnd - pc.windowStart)
