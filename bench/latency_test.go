@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"os"
@@ -627,6 +628,9 @@ func versions() map[string]string {
 				}
 			}
 		}
+	}
+	if b, err := os.ReadFile(*flagStreamsJar); err == nil {
+		v["kafka-streams jar sha256"] = fmt.Sprintf("%x", sha256.Sum256(b))[:16]
 	}
 	if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}}").Output(); err == nil {
 		v["docker"] = strings.TrimSpace(string(out))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -83,17 +84,17 @@ func background(ctx context.Context, name string, fn func(context.Context) error
 	}
 }
 
-// streamsJar is the Kafka Streams implementation, built by
+// flagStreamsJar is the Kafka Streams implementation, built by
 // `mvn -q -B package` in bench/streams.
-const streamsJar = "streams/target/streams-bench.jar"
+var flagStreamsJar = flag.String("bench.streams-jar", "streams/target/streams-bench.jar", "the Kafka Streams peer's jar")
 
 // streamsAvailable says why the Kafka Streams variant cannot run, or nil.
 func streamsAvailable() error {
 	if _, err := exec.LookPath("java"); err != nil {
 		return errors.New("java is not on PATH: Kafka Streams needs a Java 17+ runtime")
 	}
-	if _, err := os.Stat(streamsJar); err != nil {
-		abs, _ := filepath.Abs(streamsJar)
+	if _, err := os.Stat(*flagStreamsJar); err != nil {
+		abs, _ := filepath.Abs(*flagStreamsJar)
 		return fmt.Errorf("%s is missing: build it with `cd bench/streams && mvn -q -B package`", abs)
 	}
 	return nil
@@ -109,7 +110,7 @@ func kafkaStreams(threads int) variant {
 		start: func(ctx context.Context, p *pipeline) (func() error, error) {
 			cmd := exec.Command("java", "-Xms256m", "-Xmx512m",
 				"-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-				"-jar", streamsJar,
+				"-jar", *flagStreamsJar,
 				"--bootstrap", p.addr,
 				"--input", p.input, "--output", p.output, "--error", p.errored,
 				"--application-id", p.group,

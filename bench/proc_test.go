@@ -119,7 +119,7 @@ func streamsContender(tuned bool) contender {
 		ownEncoding: true,
 		command: func(_ binaries, p *pipeline) *exec.Cmd {
 			args := []string{"-Xms256m", "-Xmx512m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-				"-jar", streamsJar, "--bootstrap", p.addr,
+				"-jar", *flagStreamsJar, "--bootstrap", p.addr,
 				"--input", p.input, "--output", p.output, "--error", p.errored, "--application-id", p.group}
 			if tuned {
 				args = append(args, "--tuned")
@@ -136,9 +136,9 @@ func streamsTunedAvailable() error {
 	if err := streamsAvailable(); err != nil {
 		return err
 	}
-	zr, err := zip.OpenReader(streamsJar)
+	zr, err := zip.OpenReader(*flagStreamsJar)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", streamsJar, err)
+		return fmt.Errorf("reading %s: %w", *flagStreamsJar, err)
 	}
 	defer zr.Close()
 	for _, f := range zr.File {
@@ -157,9 +157,9 @@ func streamsTunedAvailable() error {
 		if bytes.Contains(b, []byte("tuned")) {
 			return nil
 		}
-		return fmt.Errorf("%s has no --tuned option: rebuild it from sources that have one (`cd bench/streams && mvn -q -B package`)", streamsJar)
+		return fmt.Errorf("%s has no --tuned option: rebuild it from sources that have one (`cd bench/streams && mvn -q -B package`)", *flagStreamsJar)
 	}
-	return fmt.Errorf("%s has no StreamsBench class", streamsJar)
+	return fmt.Errorf("%s has no StreamsBench class", *flagStreamsJar)
 }
 
 // proc is a running contender process.
