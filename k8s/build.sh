@@ -35,7 +35,7 @@ components=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubect
 stamp="k8s $k8s_version $(sha256sum build/go.sum | cut -c1-16)"
 if [ "$(cat "$bin/.kubernetes" 2>/dev/null)" != "$stamp" ]; then
   command -v go >/dev/null || { say "needs Go (go 1.24 or newer) on PATH"; exit 1; }
-  say "building ${components[*]} $k8s_version (about 15 min cold on 2 cores, 1.8 GB peak for kube-apiserver; seconds when Go's build cache is warm)"
+  say "building ${components[*]} $k8s_version (about 15 min on 2 cores with a cold Go build cache, under a minute with a warm one)"
   start=$(date +%s)
   ldflags="-s -w"
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
@@ -55,9 +55,9 @@ from_deb() { # package version path-in-package destination
   local pkg=$1 version=$2 path=$3 dest=$4 tmp
   tmp=$(mktemp -d)
   chmod 0777 "$tmp" # apt-get download runs as _apt where it can
-  (cd "$tmp" && { apt-get download -q "$pkg=$version" 2>/dev/null \
-    || { $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && apt-get download -q "$pkg=$version" 2>/dev/null; } \
-    || { say "$pkg $version is gone from Debian's archive; taking its current version (update ${pkg//-/_} in k8s/build.sh)"; apt-get download -q "$pkg"; }; }) \
+  (cd "$tmp" && { apt-get download -qq "$pkg=$version" 2>/dev/null \
+    || { $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && apt-get download -qq "$pkg=$version" 2>/dev/null; } \
+    || { say "$pkg $version is gone from Debian's archive; taking its current version (update the pinned version in k8s/build.sh)"; apt-get download -qq "$pkg"; }; }) \
     || { say "Debian's archive has no $pkg package (apt-cache policy $pkg)"; rm -rf "$tmp"; exit 1; }
   dpkg -x "$tmp"/"${pkg}"_*.deb "$tmp/x"
   cp "$tmp/x/$path" "$dest.tmp" && mv "$dest.tmp" "$dest"
