@@ -100,12 +100,12 @@ func testHelmLifecycle(t *testing.T, k *kube, helm string, serverSide bool) {
 	port := freePortRange(t, 10)
 	h := helmRunner{path: helm, env: append(k.env(), "HELM_CACHE_HOME="+t.TempDir(), "HELM_CONFIG_HOME="+t.TempDir(), "HELM_DATA_HOME="+t.TempDir())}
 	txnPrefix := ns + "-"
-	t.Cleanup(func() { k.dumpOnFailure(t, ns) })
 	t.Cleanup(func() {
 		// Whatever a failed step left: the release, then the namespace.
 		_, _ = h.try(time.Minute, "uninstall", k8sRelease, "--namespace", ns, "--wait", "--timeout", "1m")
 		_, _ = k.try(time.Minute, "delete", "namespace", ns, "--ignore-not-found", "--wait", "--timeout", "1m")
 	})
+	t.Cleanup(func() { k.dumpOnFailure(t, ns) }) // cleanups run last first: before the uninstall
 
 	step := func(name string, f func()) {
 		t.Helper()

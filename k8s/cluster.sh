@@ -52,6 +52,8 @@ need_binaries() {
 
 ports() {
   local base=${K8S_PORT_BASE:-16400}
+  [[ $base =~ ^[0-9]+$ ]] && [ "$base" -ge 1024 ] && [ "$base" -le 65528 ] \
+    || die "K8S_PORT_BASE=$base: want the first of 8 consecutive unprivileged ports, 1024 to 65528"
   etcd_port=$base etcd_peer_port=$((base + 1)) api_port=$((base + 2)) cm_port=$((base + 3))
   sched_port=$((base + 4)) kubelet_port=$((base + 5)) kubelet_healthz_port=$((base + 6)) stream_port=$((base + 7))
 }
@@ -59,6 +61,10 @@ ports() {
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 alive() { [ -f "$work/pids/$1" ] && kill -0 "$(cat "$work/pids/$1")" 2>/dev/null; }
+
+# One node per host: two kubelets would share /var/lib/kubelet/device-plugins
+# and the pod cgroups, and each would remove the other's pods' cgroups.
+node_lock=/run/event-processor-k8s.node
 
 # wait_for WHAT SECONDS LOG COMMAND...: runs COMMAND until it succeeds, or
 # fails with the log's tail after SECONDS.
@@ -265,13 +271,22 @@ up() {
   need_binaries
   ports
   [ ! -e "$work/pids" ] || die "$work holds a cluster already (bash k8s/cluster.sh down first, or set K8S_WORK)"
+  if [ -f "$node_lock" ]; then
+    local other
+    other=$(cat "$node_lock")
+    if [ -f "$other/pids/kubelet" ] && kill -0 "$(cat "$other/pids/kubelet")" 2>/dev/null; then
+      die "a cluster runs in $other already, and two kubelets cannot share a host (K8S_WORK=$other bash k8s/cluster.sh down first)"
+    fi
+  fi
   local p
   for p in $etcd_port $etcd_peer_port $api_port $cm_port $sched_port $kubelet_port $kubelet_healthz_port $stream_port; do
     port_free "$p" || die "port 127.0.0.1:$p is taken; set K8S_PORT_BASE to the first of 8 free consecutive ports"
   done
   mkdir -p "$work/logs" "$work/pids"
   work=$(cd "$work" && pwd)
+  trap '[ $? -eq 0 ] || say "up failed; the logs are in $work/logs, and K8S_WORK=$work bash k8s/cluster.sh down stops what it started"' EXIT
   echo "K8S_PORT_BASE=$etcd_port" >"$work/ports"
+  echo "$work" >"$node_lock"
   # What the kubelet creates outside its root dir, so that down removes only
   # what up made.
   [ -e /var/lib/kubelet ] || touch "$work/made-var-lib-kubelet"
@@ -400,6 +415,7 @@ down() {
     die "mounts under $work are left: $(grep " $work/" /proc/self/mountinfo | cut -d' ' -f5 | head -5)"
   fi
   [ -z "$(shims)" ] || die "shims of $sock still run: $(shims)"
+  [ "$(cat "$node_lock" 2>/dev/null)" != "$work" ] || rm -f "$node_lock"
   # Everything but the logs.
   find "$work" -mindepth 1 -maxdepth 1 ! -name logs -exec rm -rf {} +
   say "down; logs kept in $work/logs"
