@@ -60,6 +60,11 @@ ports() {
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# etcd_healthy PORT: etcd's /health says true (bash alone, no curl needed).
+etcd_healthy() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET /health HTTP/1.0\r\n\r\n' >&3 && grep -q '"health":"true"' <&3) 2>/dev/null
+}
+
 alive() { [ -f "$work/pids/$1" ] && kill -0 "$(cat "$work/pids/$1")" 2>/dev/null; }
 
 # One node per host: two kubelets would share /var/lib/kubelet/device-plugins
@@ -299,7 +304,7 @@ up() {
     --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
     --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
     --initial-cluster "node=http://127.0.0.1:$etcd_peer_port" --quota-backend-bytes 1073741824
-  wait_for etcd 30 "$work/logs/etcd.log" curl -fsS "http://127.0.0.1:$etcd_port/health"
+  wait_for etcd 30 "$work/logs/etcd.log" etcd_healthy "$etcd_port"
 
   # No kube-proxy routes service addresses, so they come from loopback; the
   # Endpoints reconciler would reject 127.0.0.1 as the apiserver's address.
