@@ -133,6 +133,8 @@ helm-lint:
 	$(HELM) template t helm/event-processor >/dev/null
 	$(HELM) template t helm/event-processor --set $(OPTIONAL) >/dev/null
 	$(HELM) lint --strict helm/event-processor --set $(SECURED)
+	$(HELM) lint --strict helm/event-processor --set hostNetwork=true,portPerPod=true,replicaCount=3,transaction.linger=20ms
+	! $(HELM) template t helm/event-processor --set transaction.linger=soon >/dev/null 2>&1
 	! $(HELM) template t helm/event-processor --set kafka.sasl.mechanism=GSSAPI >/dev/null 2>&1
 	! $(HELM) template t helm/event-processor --set kafka.tls.unknownKey=1 >/dev/null 2>&1
 	! $(HELM) template t helm/event-processor --set log.level=verbose >/dev/null 2>&1
