@@ -103,7 +103,7 @@ func BenchmarkLatency(b *testing.B) {
 				BacklogEvents: *flagLatBacklog, ScaleEvents: scale},
 			scale: scale, warmup: *flagLatWarmup, window: *flagLatWindow, out: *flagLatOut,
 		}
-		f := s.run(b, "go test ./bench/ -run '^$' -bench Latency -benchtime=1x -timeout 3h -args "+strings.Join(benchArgs(), " "), *flagQuietWait, true)
+		f := s.run(b, "go test -v -count=1 ./bench/ -run '^$' -bench Latency -benchtime=1x -timeout 3h -args "+strings.Join(benchArgs(), " "), *flagQuietWait, true)
 		b.Logf("results:\n%s", f.Markdown())
 	}
 }
