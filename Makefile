@@ -5,7 +5,7 @@
 # make kafka-up          one local Kafka node on 127.0.0.1:9092 to try the processor on (kafka-down removes it)
 # make build             the binaries, into bin/
 # make bench-smoke       every benchmark contender on a tiny input, results verified (about a minute; part of test)
-# make bench-latency     latency at fixed rates, throughput, CPU and memory of every contender (about 45 min; docs/benchmarks.md)
+# make bench-latency     latency at fixed rates, throughput, CPU and memory of every contender (about 25 min, after up to 40 min waiting for a quiet machine; docs/benchmarks.md)
 # make bench-kafka       event-processor vs at-least-once vs Kafka Streams on one real broker
 # make bench-verify      ktool verify on 1,000,000 inputs: wall time, CPU and peak RSS
 # make chaos             the long fault campaign on a 3-node cluster (CHAOS_EVENTS, CHAOS_ROUNDS, CHAOS_SEED; docs/reliability.md)
@@ -74,7 +74,8 @@ bench-smoke: docker-check kafka-image
 
 # The recorded run of docs/benchmarks.md: every contender at every rate and
 # on a backlog, 3 rounds, then the scale runs; writes bench/results/ and
-# the page's tables. About 45 minutes.
+# the page's tables. About 25 minutes of measuring, after waiting up to 40
+# minutes for a quiet machine (load average under 1.5, no compiler running).
 bench-latency: docker-check kafka-image
 	cd bench/streams && mvn -q -B package
 	$(GO) test -v -count=1 -run='^$$' -bench=Latency -benchtime=1x -timeout 3h ./bench/
