@@ -58,13 +58,7 @@ func TestMain(m *testing.M) {
 func sharedBroker(b *testing.B) *integration.Broker {
 	b.Helper()
 	brokerOnce.Do(func() {
-		// As the Makefile does: no Ryuk, and every container is on the host
-		// network. Set before the first testcontainers call reads them.
-		for k, v := range map[string]string{"TESTCONTAINERS_RYUK_DISABLED": "true", "TESTCONTAINERS_HOST_OVERRIDE": "127.0.0.1"} {
-			if _, ok := os.LookupEnv(k); !ok {
-				os.Setenv(k, v)
-			}
-		}
+		setTestcontainersEnv()
 		deadline := time.Now().Add(5 * time.Minute)
 		for {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -81,6 +75,17 @@ func sharedBroker(b *testing.B) *integration.Broker {
 		b.Fatalf("starting the broker: %v", brokerErr)
 	}
 	return broker
+}
+
+// setTestcontainersEnv sets, where unset, what the Makefile sets: no Ryuk,
+// and every container is on the host network. Call it before the first
+// testcontainers call reads them.
+func setTestcontainersEnv() {
+	for k, v := range map[string]string{"TESTCONTAINERS_RYUK_DISABLED": "true", "TESTCONTAINERS_HOST_OVERRIDE": "127.0.0.1"} {
+		if _, ok := os.LookupEnv(k); !ok {
+			os.Setenv(k, v)
+		}
+	}
 }
 
 var (
