@@ -6,9 +6,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/event-processor/event-processor/bench/internal/report"
 	"os"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -433,7 +433,7 @@ func BenchmarkSideBySide(b *testing.B) {
 				steadies = append(steadies, r.steadyRate())
 				loads = append(loads, r.load)
 			}
-			med[v.name], steady[v.name] = median(rates), median(steadies)
+			med[v.name], steady[v.name] = report.Median(rates), report.Median(steadies)
 			lines = append(lines, fmt.Sprintf("| %s | %.0f | %s | %.0f | %s | %s |",
 				v.name, med[v.name], join(rates, "%.0f"), steady[v.name], join(steadies, "%.0f"), join(loads, "%.2f")))
 			b.ReportMetric(med[v.name], v.name+"-events/s")
@@ -448,37 +448,10 @@ func BenchmarkSideBySide(b *testing.B) {
 	}
 }
 
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Sorted(slices.Values(xs))
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 func join(xs []float64, format string) string {
 	parts := make([]string, len(xs))
 	for i, x := range xs {
 		parts[i] = fmt.Sprintf(format, x)
 	}
 	return strings.Join(parts, " ")
-}
-
-func TestMedian(t *testing.T) {
-	for _, tc := range []struct {
-		in   []float64
-		want float64
-	}{
-		{nil, 0},
-		{[]float64{3}, 3},
-		{[]float64{5, 1, 3}, 3},
-		{[]float64{4, 1, 3, 2}, 2.5},
-	} {
-		if got := median(tc.in); got != tc.want {
-			t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
 }

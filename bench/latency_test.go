@@ -343,19 +343,7 @@ func (s *latencySuite) backlogRun(b *testing.B, adm *kadm.Client, addr string, b
 	run := report.Run{Contender: c.name, Kind: report.KindBacklog, Round: round, Events: int64(n), Sustained: true}
 	p := newPipeline(b, adm, addr, "backlog-"+c.name)
 	defer p.remove(adm)
-	gen, err := newGenerator(addr, p.input, s.pool, 5*time.Millisecond)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for sent := 0; sent < n; sent += 10_000 {
-		gen.send(ctx, min(10_000, n-sent))
-		if gen.cl.BufferedProduceRecords() > 200_000 {
-			gen.cl.Flush(ctx)
-		}
-	}
-	err = gen.flush(ctx)
-	gen.close()
-	if err != nil {
+	if err := preload(ctx, addr, p.input, s.pool, n); err != nil {
 		b.Fatal(err)
 	}
 	runtime.GC()

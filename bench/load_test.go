@@ -120,6 +120,23 @@ func (g *generator) flush(ctx context.Context) error {
 
 func (g *generator) close() { g.cl.Close() }
 
+// preload produces n inputs from pool to topic as fast as the broker takes
+// them, for a backlog run, and waits until every one is acknowledged.
+func preload(ctx context.Context, addr, topic string, pool [][]byte, n int) error {
+	gen, err := newGenerator(addr, topic, pool, 5*time.Millisecond)
+	if err != nil {
+		return err
+	}
+	defer gen.close()
+	for sent := 0; sent < n; sent += 10_000 {
+		gen.send(ctx, min(10_000, n-sent))
+		if gen.cl.BufferedProduceRecords() > 200_000 {
+			gen.cl.Flush(ctx)
+		}
+	}
+	return gen.flush(ctx)
+}
+
 // pace is the outcome of a paced phase.
 type pace struct {
 	start       int64         // stamp when the phase began

@@ -46,18 +46,9 @@ func BenchmarkProfile(b *testing.B) {
 	for range b.N {
 		// On a backlog.
 		p := newPipeline(b, adm, brk.Addr, "profile-backlog")
-		gen, err := newGenerator(brk.Addr, p.input, pool, 5*time.Millisecond)
-		if err != nil {
+		if err := preload(ctx, brk.Addr, p.input, pool, *flagProfileEvents); err != nil {
 			b.Fatal(err)
 		}
-		for sent := 0; sent < *flagProfileEvents; sent += 10_000 {
-			gen.send(ctx, min(10_000, *flagProfileEvents-sent))
-			gen.cl.Flush(ctx)
-		}
-		if err := gen.flush(ctx); err != nil {
-			b.Fatal(err)
-		}
-		gen.close()
 		ends, err := verify.EndOffsets(ctx, adm, p.input)
 		if err != nil {
 			b.Fatal(err)
@@ -82,7 +73,7 @@ func BenchmarkProfile(b *testing.B) {
 
 		// At a fixed rate.
 		p = newPipeline(b, adm, brk.Addr, "profile-rate")
-		gen, err = newGenerator(brk.Addr, p.input, pool, generatorLinger)
+		gen, err := newGenerator(brk.Addr, p.input, pool, generatorLinger)
 		if err != nil {
 			b.Fatal(err)
 		}

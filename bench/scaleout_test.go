@@ -58,18 +58,9 @@ func BenchmarkScaleOut(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			gen, err := newGenerator(seed, p.input, pool, 5*time.Millisecond)
-			if err != nil {
+			if err := preload(ctx, seed, p.input, pool, *flagScaleOutEvents); err != nil {
 				b.Fatal(err)
 			}
-			for sent := 0; sent < *flagScaleOutEvents; sent += 10_000 {
-				gen.send(ctx, min(10_000, *flagScaleOutEvents-sent))
-				gen.cl.Flush(ctx)
-			}
-			if err := gen.flush(ctx); err != nil {
-				b.Fatal(err)
-			}
-			gen.close()
 			ends, err := verify.EndOffsets(ctx, adm, p.input)
 			if err != nil {
 				b.Fatal(err)
