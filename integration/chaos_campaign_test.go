@@ -229,7 +229,7 @@ func testCampaign(t *testing.T, c *Cluster, f *Faults) {
 // together: the zombie needs another instance to take over from it.
 func (cp *campaign) round(round int) [][]func() {
 	units := [][]func(){
-		{cp.latency}, {cp.bandwidth}, {cp.resetPeer}, {cp.blackhole}, {cp.proxyDown},
+		{cp.latency}, {cp.slowLink}, {cp.bandwidth}, {cp.resetPeer}, {cp.blackhole}, {cp.proxyDown},
 		{cp.brokerKill("broker-kill-txn-coordinator")}, {cp.brokerKill("broker-kill-group-coordinator")},
 		{cp.sigkill}, {cp.sigkillInEnd}, {cp.sigterm},
 		{cp.scaleUp, cp.zombie, cp.scaleDown},
@@ -378,6 +378,29 @@ func (cp *campaign) jitter(max time.Duration) time.Duration {
 
 func (cp *campaign) latency() {
 	cp.netFault("latency", chaosNetFault, Latency("upstream", 150, 100), Latency("downstream", 150, 100))
+}
+
+// slowLink delays every answer to instance a by chaosEndLatency, from
+// every broker, so that its coordinators and the leaders of everything it
+// reads and writes are all behind the slow link (as the broker kills can
+// leave them on one node for sigkill-in-end), and requires commits while
+// it lasts: End's round trips then add up to about its transaction
+// timeout, which must not fail a transaction the broker commits.
+func (cp *campaign) slowLink() {
+	t := cp.t
+	a := cp.procs[0]
+	time.Sleep(cp.jitter(time.Second))
+	lat := Latency("downstream", int(chaosEndLatency/time.Millisecond), 0)
+	if err := cp.f.Add(0, nil, lat); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		cp.awaitCommit(a, 45*time.Second)
+	}
+	if err := cp.f.Remove(0, nil, lat); err != nil {
+		t.Fatal(err)
+	}
+	cp.recover("slow-link", time.Now())
 }
 
 func (cp *campaign) bandwidth() {

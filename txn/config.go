@@ -76,7 +76,7 @@ type Config struct {
 	// for the whole interval, as Kafka Streams' commit interval does.
 	Linger time.Duration
 	// TransactionTimeout is kgo.TransactionTimeout, overriding the default
-	// 10s. It must exceed MaxInterval. It also bounds one End.
+	// 10s. It must exceed MaxInterval. Twice it bounds one End (endBound).
 	TransactionTimeout time.Duration
 	// ShutdownTimeout bounds finishing the open transaction and leaving the
 	// group once Run's context is cancelled, overriding the default 10s.

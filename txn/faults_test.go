@@ -339,3 +339,85 @@ func TestLostGroupAuthorizationDoesNotFlap(t *testing.T) {
 		t.Errorf("authorization not reported as restored once the group worked again")
 	}
 }
+
+// slowEndTxnAnswers makes the broker apply every EndTxn at once but answer it
+// only after delay, as a slow or distant link does: the request reaches the
+// coordinator in time, its answer is on its way. Like ambiguousCommit, it
+// forwards the request through a second client (pinned to the same EndTxn
+// version) and holds the answer back. It returns how many EndTxns it slowed.
+func slowEndTxnAnswers(t *testing.T, c *kfake.Cluster, delay time.Duration) (slowed func() int32) {
+	t.Helper()
+	var (
+		forwarding atomic.Bool
+		n          atomic.Int32
+	)
+	c.ControlKey(int16(kmsg.EndTxn), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if !forwarding.CompareAndSwap(false, true) {
+			return nil, nil, false // the forwarded copy: kfake answers it
+		}
+		defer forwarding.Store(false)
+		r := req.(*kmsg.EndTxnRequest)
+		vs := kversion.Stable()
+		vs.SetMaxKeyVersion(int16(kmsg.EndTxn), r.Version)
+		fwd, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.MaxVersions(vs))
+		if err != nil {
+			t.Errorf("forwarding client: %v", err)
+			return nil, nil, false
+		}
+		var (
+			resp   *kmsg.EndTxnResponse
+			fwdErr error
+		)
+		c.SleepControl(func() {
+			defer fwd.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			cp := *r
+			resp, fwdErr = cp.RequestWith(ctx, fwd)
+			time.Sleep(delay)
+		})
+		if fwdErr != nil {
+			t.Errorf("the forwarded EndTxn failed: %v", fwdErr)
+			return nil, nil, false
+		}
+		n.Add(1)
+		return resp, nil, true
+	})
+	return n.Load
+}
+
+// An End whose EndTxn the coordinator applies in time but answers after more
+// than the transaction timeout (a slow link: with every answer a second late,
+// End's produce, TxnOffsetCommit, heartbeat and EndTxn round trips add up to
+// more than a 5s timeout) is a commit, not a failure. End was bounded by
+// TransactionTimeout: every such End failed, the session was rebuilt each
+// time, and the processor reported no commit for as long as the link
+// stayed slow, although the broker committed each transaction.
+func TestSlowEndTxnAnswerCommits(t *testing.T) {
+	t.Parallel()
+	const n = 300
+	c := newCluster(t)
+	produceInput(t, c, inTopic, 0, n)
+	const timeout = 1500 * time.Millisecond
+	slowed := slowEndTxnAnswers(t, c, timeout+timeout/3)
+
+	obs := newRecorder()
+	cfg := testConfig(t, c, "a", obs)
+	cfg.TransactionTimeout = timeout
+	cfg.MaxRecords = n / 3 // several transactions
+	start(t, cfg, identity)
+
+	waitCommitted(t, c, n/3, 30*time.Second)
+	eventually(t, 30*time.Second, "three commits reported", func() bool {
+		txns, _ := obs.count(Committed)
+		return txns >= 3
+	})
+	if slowed() < 3 {
+		t.Errorf("%d EndTxn answers slowed, want at least 3", slowed())
+	}
+	if failed, _ := obs.count(Failed); failed > 0 || obs.rebuilds.Load() > 0 {
+		t.Errorf("%d transactions failed and the session was rebuilt %d times, want none: the broker answered every End", failed, obs.rebuilds.Load())
+	}
+	assertExactlyOnce(t, readAll(t, c, outTopic, n, false, 10*time.Second), n)
+}

@@ -350,7 +350,7 @@ func (l *Loop) runSession(ctx, hardStop context.Context, sess *kgo.GroupTransact
 			continue
 		}
 
-		endCtx, cancelEnd := context.WithTimeout(hardStop, l.cfg.TransactionTimeout)
+		endCtx, cancelEnd := context.WithTimeout(hardStop, endBound(l.cfg.TransactionTimeout))
 		o, err := l.end(endCtx, sess, t)
 		cancelEnd()
 		t, begun = nil, false
@@ -375,6 +375,18 @@ func (l *Loop) runSession(ctx, hardStop context.Context, sess *kgo.GroupTransact
 		}
 	}
 }
+
+// endBound bounds one End (flush, offsets, heartbeat, EndTxn) for a
+// transaction timeout of txnTimeout: twice it. The broker itself aborts a
+// transaction open longer than txnTimeout, so waiting longer never commits
+// what it should not; what the bound is for is a broker that never
+// answers. It must not be txnTimeout itself: on a slow link End's round
+// trips (with every answer a second late, four of them) can reach the
+// coordinator in time and still come back after txnTimeout. End then
+// failed although the broker had committed, the session was rebuilt, and
+// the next End on the same link did the same, with nothing reported
+// committed for as long as the link stayed slow.
+func endBound(txnTimeout time.Duration) time.Duration { return 2 * txnTimeout }
 
 // produce transforms every polled record and produces its outputs into t.
 func (l *Loop) produce(ctx context.Context, sess *kgo.GroupTransactSession, t *batch, fetches kgo.Fetches) {
