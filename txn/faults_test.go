@@ -3,6 +3,7 @@ package txn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -40,25 +41,10 @@ func ambiguousCommit(t *testing.T, c *kfake.Cluster, nth int32) (fired func() bo
 			return nil, nil, false
 		}
 		state.Store(forwarding)
-		vs := kversion.Stable()
-		vs.SetMaxKeyVersion(int16(kmsg.EndTxn), r.Version)
-		fwd, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.MaxVersions(vs))
-		if err != nil {
-			t.Errorf("forwarding client: %v", err)
-			return nil, nil, false
+		fwdResp, fwdErr := forwardEndTxn(c, r, 0)
+		if fwdErr == nil {
+			fwdErr = kerr.ErrorForCode(fwdResp.ErrorCode)
 		}
-		var fwdErr error
-		c.SleepControl(func() {
-			defer fwd.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			cp := *r
-			resp, err := cp.RequestWith(ctx, fwd)
-			if err == nil {
-				err = kerr.ErrorForCode(resp.ErrorCode)
-			}
-			fwdErr = err
-		})
 		if fwdErr != nil {
 			t.Errorf("the forwarded EndTxn commit failed: %v", fwdErr)
 		}
@@ -68,6 +54,29 @@ func ambiguousCommit(t *testing.T, c *kfake.Cluster, nth int32) (fired func() bo
 		return resp, nil, true
 	})
 	return func() bool { return state.Load() == done }
+}
+
+// forwardEndTxn has c apply r, from inside c's control function for it: it
+// sends a copy through a second client pinned to r's EndTxn version
+// (SleepControl lets c serve the copy meanwhile), then waits hold before
+// returning c's answer. The control function must let the copy through.
+func forwardEndTxn(c *kfake.Cluster, r *kmsg.EndTxnRequest, hold time.Duration) (*kmsg.EndTxnResponse, error) {
+	vs := kversion.Stable()
+	vs.SetMaxKeyVersion(int16(kmsg.EndTxn), r.Version)
+	fwd, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.MaxVersions(vs))
+	if err != nil {
+		return nil, fmt.Errorf("forwarding client: %w", err)
+	}
+	var resp *kmsg.EndTxnResponse
+	c.SleepControl(func() {
+		defer fwd.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		cp := *r
+		resp, err = cp.RequestWith(ctx, fwd)
+		time.Sleep(hold)
+	})
+	return resp, err
 }
 
 // An EndTxn commit that the broker applies but answers with
@@ -357,26 +366,7 @@ func slowEndTxnAnswers(t *testing.T, c *kfake.Cluster, delay time.Duration) (slo
 			return nil, nil, false // the forwarded copy: kfake answers it
 		}
 		defer forwarding.Store(false)
-		r := req.(*kmsg.EndTxnRequest)
-		vs := kversion.Stable()
-		vs.SetMaxKeyVersion(int16(kmsg.EndTxn), r.Version)
-		fwd, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.MaxVersions(vs))
-		if err != nil {
-			t.Errorf("forwarding client: %v", err)
-			return nil, nil, false
-		}
-		var (
-			resp   *kmsg.EndTxnResponse
-			fwdErr error
-		)
-		c.SleepControl(func() {
-			defer fwd.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			cp := *r
-			resp, fwdErr = cp.RequestWith(ctx, fwd)
-			time.Sleep(delay)
-		})
+		resp, fwdErr := forwardEndTxn(c, req.(*kmsg.EndTxnRequest), delay)
 		if fwdErr != nil {
 			t.Errorf("the forwarded EndTxn failed: %v", fwdErr)
 			return nil, nil, false
