@@ -8,7 +8,8 @@ import (
 
 // kgoWording rewrites the Kafka client's internal wording that reads as a
 // problem it is not, or blames the wrong thing, at Warn and above. Each
-// entry is matched on the whole message; level 0 keeps the record's level.
+// entry is matched on the whole message and gives the record's level; an
+// empty msg keeps its wording.
 var kgoWording = map[string]struct {
 	msg   string
 	level slog.Level
@@ -23,48 +24,55 @@ var kgoWording = map[string]struct {
 		"a broker closed a new connection before answering: it may be restarting, or the listener needs TLS or SASL (see --tls and --sasl-mechanism)", slog.LevelWarn},
 }
 
-// kgoHandler is the handler the Kafka client logs through: kgoWording
-// applied, then min.
-type kgoHandler struct{ minLevelHandler }
+// kgoHandler is the handler the Kafka client logs through. kgo logs every
+// Begin, flush and End at Info and every request at Debug, so its Info
+// lines become the application's Debug (shown with --log-level debug, where
+// they tell what the client did while a transaction took long), its Debug
+// lines are dropped, and Warn and above pass as they are. kgoWording is
+// applied first; a level it sets is kept.
+type kgoHandler struct{ slog.Handler }
+
+// kgoLevel maps a kgo record's level to the application's; ok is false for
+// records that are dropped.
+func kgoLevel(l slog.Level) (_ slog.Level, ok bool) {
+	switch {
+	case l >= slog.LevelWarn:
+		return l, true
+	case l >= slog.LevelInfo:
+		return slog.LevelDebug, true
+	default:
+		return l, false
+	}
+}
+
+func (h kgoHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	l, ok := kgoLevel(l)
+	return ok && h.Handler.Enabled(ctx, l)
+}
 
 func (h kgoHandler) Handle(ctx context.Context, r slog.Record) error {
-	if w, ok := kgoWording[r.Message]; ok {
-		if w.level < h.min {
-			return nil
+	level, ok := kgoLevel(r.Level)
+	msg := r.Message
+	if w, found := kgoWording[r.Message]; found {
+		if w.msg != "" {
+			msg = w.msg
 		}
-		out := slog.NewRecord(r.Time, w.level, w.msg, r.PC)
-		r.Attrs(func(a slog.Attr) bool { out.AddAttrs(a); return true })
-		r = out
+		level, ok = w.level, true
 	}
-	return h.minLevelHandler.Handle(ctx, r)
+	if !ok || !h.Handler.Enabled(ctx, level) {
+		return nil
+	}
+	out := slog.NewRecord(r.Time, level, msg, r.PC)
+	r.Attrs(func(a slog.Attr) bool { out.AddAttrs(a); return true })
+	return h.Handler.Handle(ctx, out)
 }
 
 func (h kgoHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return kgoHandler{minLevelHandler{h.Handler.WithAttrs(as), h.min}}
+	return kgoHandler{h.Handler.WithAttrs(as)}
 }
 
 func (h kgoHandler) WithGroup(name string) slog.Handler {
-	return kgoHandler{minLevelHandler{h.Handler.WithGroup(name), h.min}}
-}
-
-// minLevelHandler drops records below min. kgo logs every Begin, flush and
-// End at Info; handing it the application's handler as is would log per
-// transaction at Info, so kgo gets Warn and above only.
-type minLevelHandler struct {
-	slog.Handler
-	min slog.Level
-}
-
-func (h minLevelHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.min && h.Handler.Enabled(ctx, l)
-}
-
-func (h minLevelHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return minLevelHandler{h.Handler.WithAttrs(as), h.min}
-}
-
-func (h minLevelHandler) WithGroup(name string) slog.Handler {
-	return minLevelHandler{h.Handler.WithGroup(name), h.min}
+	return kgoHandler{h.Handler.WithGroup(name)}
 }
 
 // rateLimiter lets one message per key through per interval and counts what

@@ -103,7 +103,7 @@ func New(cfg Config, fn TransformFunc) (*Loop, error) {
 }
 
 func (l *Loop) clientOpts() []kgo.Opt {
-	kgoLog := slog.New(kgoHandler{minLevelHandler{l.log.Handler(), slog.LevelWarn}}).With("component", "kgo")
+	kgoLog := slog.New(kgoHandler{l.log.Handler()}).With("component", "kgo")
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(l.cfg.Brokers...),
 		kgo.ConsumerGroup(l.cfg.Group),
