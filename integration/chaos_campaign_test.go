@@ -5,9 +5,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -61,12 +64,20 @@ const (
 // 25s; twice that, rounded up, allows for a loaded 2-core machine. A
 // killed broker adds the broker session timeout (9s) before its
 // partitions and coordinators move, and the client's metadata refresh.
+// Leaders moving under a slow link (slow-link-election) cost an End that
+// fails at its bound (10s) and a session rebuilt at a second a round trip
+// (leave, join, sync, offsets, producer id, fetch, produce: about 25s), the
+// broker-kill class.
 var recoveryBound = map[string]time.Duration{
-	"default":     60 * time.Second,
-	"broker-kill": 90 * time.Second,
+	"default":            60 * time.Second,
+	"broker-kill":        90 * time.Second,
+	"slow-link-election": 90 * time.Second,
 }
 
 func boundOf(kind string) time.Duration {
+	if d, ok := recoveryBound[kind]; ok {
+		return d
+	}
 	if strings.HasPrefix(kind, "broker-kill") {
 		return recoveryBound["broker-kill"]
 	}
@@ -80,6 +91,13 @@ type campaignConfig struct {
 	Events int    // CHAOS_EVENTS: keep injecting rounds of faults until at least this many inputs are produced
 	Rounds int    // CHAOS_ROUNDS: at least this many rounds (each has every kind of fault)
 	Rate   int    // CHAOS_RATE: inputs produced every 100ms
+	// CHAOS_FAULTS: a comma-separated list of fault units (faultUnits'
+	// names) that makes every round exactly these, in this order, to
+	// replay one sequence many times.
+	Faults []string
+	// CHAOS_LOGS: a directory the instances' whole logs are written to,
+	// one file per process.
+	Logs string
 }
 
 func campaignFromEnv(t *testing.T) campaignConfig {
@@ -100,6 +118,10 @@ func campaignFromEnv(t *testing.T) campaignConfig {
 			*p = int(n)
 		}
 	}
+	if s := os.Getenv("CHAOS_FAULTS"); s != "" {
+		cfg.Faults = strings.Split(s, ",")
+	}
+	cfg.Logs = os.Getenv("CHAOS_LOGS")
 	return cfg
 }
 
@@ -116,6 +138,8 @@ type campaign struct {
 	// nodeKills counts broker-kill-node faults, which take the nodes in
 	// turn.
 	nodeKills int
+	// launched counts the instances started, to name their log files.
+	launched int
 }
 
 type campaignStats struct {
@@ -224,20 +248,49 @@ func testCampaign(t *testing.T, c *Cluster, f *Faults) {
 	cp.report(time.Since(start), produced, report)
 }
 
-// round returns one round of faults in a seeded order: each unit runs in
-// order, units are shuffled. Scale-up, zombie and scale-down stay
-// together: the zombie needs another instance to take over from it.
-func (cp *campaign) round(round int) [][]func() {
-	units := [][]func(){
-		{cp.latency}, {cp.slowLink}, {cp.bandwidth}, {cp.resetPeer}, {cp.blackhole}, {cp.proxyDown},
-		{cp.brokerKill("broker-kill-txn-coordinator")}, {cp.brokerKill("broker-kill-group-coordinator")},
-		{cp.sigkill}, {cp.sigkillInEnd}, {cp.sigterm},
-		{cp.scaleUp, cp.zombie, cp.scaleDown},
+// faultUnits are the campaign's faults by name. Scale-up, zombie and
+// scale-down stay together as one unit: the zombie needs another instance
+// to take over from it.
+func (cp *campaign) faultUnits() map[string][]func() {
+	return map[string][]func(){
+		"latency": {cp.latency}, "slow-link": {cp.slowLink}, "slow-link-election": {cp.slowLinkElection}, "bandwidth": {cp.bandwidth},
+		"reset-peer": {cp.resetPeer}, "blackhole": {cp.blackhole}, "proxy-down": {cp.proxyDown},
+		"broker-kill-txn-coordinator":   {cp.brokerKill("broker-kill-txn-coordinator")},
+		"broker-kill-group-coordinator": {cp.brokerKill("broker-kill-group-coordinator")},
+		"broker-kill-controller":        {cp.brokerKill("broker-kill-controller")},
+		"broker-kill-node":              {cp.brokerKill("broker-kill-node")},
+		"sigkill":                       {cp.sigkill}, "sigkill-in-end": {cp.sigkillInEnd}, "sigterm": {cp.sigterm},
+		"scale": {cp.scaleUp, cp.zombie, cp.scaleDown},
 	}
+}
+
+// round returns one round of faults in a seeded order: each unit runs in
+// order, units are shuffled; or, with CHAOS_FAULTS, the units named there in
+// their order.
+func (cp *campaign) round(round int) [][]func() {
+	all := cp.faultUnits()
+	if len(cp.cfg.Faults) > 0 {
+		var units [][]func()
+		for _, name := range cp.cfg.Faults {
+			u, ok := all[name]
+			if !ok {
+				names := slices.Sorted(maps.Keys(all))
+				cp.t.Fatalf("CHAOS_FAULTS: no fault unit %q; the units are %s", name, strings.Join(names, ", "))
+			}
+			units = append(units, u)
+		}
+		return units
+	}
+	names := []string{"latency", "slow-link", "bandwidth", "reset-peer", "blackhole", "proxy-down",
+		"broker-kill-txn-coordinator", "broker-kill-group-coordinator", "sigkill", "sigkill-in-end", "sigterm", "scale"}
 	if round > 0 || cp.cfg.Events > 0 {
 		// The long campaign also bounces the controller quorum leader
-		// and each node in turn.
-		units = append(units, []func(){cp.brokerKill("broker-kill-controller")}, []func(){cp.brokerKill("broker-kill-node")})
+		// and each node in turn, and moves leaders under a slow link.
+		names = append(names, "broker-kill-controller", "broker-kill-node", "slow-link-election")
+	}
+	units := make([][]func(), len(names))
+	for i, name := range names {
+		units[i] = all[name]
 	}
 	if round > 0 || cp.cfg.Seed != 1 {
 		cp.rng.Shuffle(len(units), func(i, j int) { units[i], units[j] = units[j], units[i] })
@@ -259,7 +312,17 @@ func (cp *campaign) startInstance(slot int) *chaosProc {
 		"--http-addr", pr.http, "--log-format", "text", "--log-level", "debug",
 		"--session-timeout", chaosSessionTimeout.String(), "--txn-timeout", chaosTxnTimeout.String(),
 	}
-	pr.proc = launch(t, pr.txnID, args, commitWatch{&pr.commits, &pr.mu, &pr.at, &pr.endDur},
+	var also io.Writer = commitWatch{&pr.commits, &pr.mu, &pr.at, &pr.endDur}
+	if cp.cfg.Logs != "" {
+		cp.launched++
+		f, err := os.Create(filepath.Join(cp.cfg.Logs, fmt.Sprintf("%s-%03d.log", pr.txnID, cp.launched)))
+		if err != nil {
+			t.Fatalf("CHAOS_LOGS: %v", err)
+		}
+		t.Cleanup(func() { f.Close() })
+		also = io.MultiWriter(also, f)
+	}
+	pr.proc = launch(t, pr.txnID, args, also,
 		func(out string) string {
 			return "(the last lines other than commits)\n" + tail(withoutCommits(out), 40)
 		})
@@ -386,7 +449,23 @@ func (cp *campaign) latency() {
 // leave them on one node for sigkill-in-end), and requires commits while
 // it lasts: End's round trips then add up to about its transaction
 // timeout, which must not fail a transaction the broker commits.
-func (cp *campaign) slowLink() {
+func (cp *campaign) slowLink() { cp.slow("slow-link", false) }
+
+// slowLinkElection is slowLink with the leaders moving under it: 1.5 s
+// in, every partition's preferred replica is elected leader, which moves
+// back the leaders and coordinators that the last broker restart left on
+// other nodes (what Kafka's own leader rebalance does at a moment of its
+// choosing). The transaction open then cannot end within its timeout:
+// its offsets and EndTxn meet coordinators that moved, and each new
+// coordinator costs a lookup and a new connection at a second a round
+// trip. End fails, the session is rebuilt on the slow link, and the
+// commits come from the new session.
+func (cp *campaign) slowLinkElection() { cp.slow("slow-link-election", true) }
+
+// slow runs the slow link for kind, with an election if elect, until
+// instance a has committed twice, each commit within the kind's recovery
+// bound.
+func (cp *campaign) slow(kind string, elect bool) {
 	t := cp.t
 	a := cp.procs[0]
 	time.Sleep(cp.jitter(time.Second))
@@ -394,13 +473,23 @@ func (cp *campaign) slowLink() {
 	if err := cp.f.Add(0, nil, lat); err != nil {
 		t.Fatal(err)
 	}
-	for range 2 {
-		cp.awaitCommit(a, 45*time.Second)
+	began := time.Now()
+	if elect {
+		time.Sleep(1500 * time.Millisecond)
+		moved, err := cp.c.ElectPreferredLeaders(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: the preferred replicas of %d partitions were elected leaders", kind, moved)
 	}
+	for range 2 {
+		cp.awaitCommit(a, boundOf(kind))
+	}
+	t.Logf("%s: committed twice %s after the link slowed", kind, time.Since(began).Round(10*time.Millisecond))
 	if err := cp.f.Remove(0, nil, lat); err != nil {
 		t.Fatal(err)
 	}
-	cp.recover("slow-link", time.Now())
+	cp.recover(kind, time.Now())
 }
 
 func (cp *campaign) bandwidth() {

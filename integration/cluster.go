@@ -468,6 +468,27 @@ func (c *Cluster) coordinator(ctx context.Context, find func(context.Context, ..
 	}
 }
 
+// ElectPreferredLeaders elects every partition's preferred replica leader
+// where it is not, and returns how many partitions moved.
+func (c *Cluster) ElectPreferredLeaders(ctx context.Context) (int, error) {
+	res, err := c.adm.ElectLeaders(ctx, kadm.ElectPreferredReplica, nil)
+	if err != nil {
+		return 0, fmt.Errorf("electing preferred leaders: %w", err)
+	}
+	moved := 0
+	for _, ps := range res {
+		for _, r := range ps {
+			switch {
+			case r.Err == nil:
+				moved++
+			case !errors.Is(r.Err, kerr.ElectionNotNeeded):
+				return moved, fmt.Errorf("electing the preferred leader of %s/%d: %w", r.Topic, r.Partition, r.Err)
+			}
+		}
+	}
+	return moved, nil
+}
+
 // QuorumLeader returns the node leading the KRaft controller quorum
 // (DescribeQuorum on the metadata partition).
 func (c *Cluster) QuorumLeader(ctx context.Context) (int32, error) {
