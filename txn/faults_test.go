@@ -411,3 +411,62 @@ func TestSlowEndTxnAnswerCommits(t *testing.T) {
 	}
 	assertExactlyOnce(t, readAll(t, c, outTopic, n, false, 10*time.Second), n)
 }
+
+// concurrentTransactionsOnProduce answers every other transactional produce
+// request with CONCURRENT_TRANSACTIONS on every partition, as a partition
+// leader does under transaction.version 2 when a transaction's first records
+// arrive while the coordinator is still writing the previous transaction's
+// markers. It returns how many it answered so.
+func concurrentTransactionsOnProduce(c *kfake.Cluster) (injected func() int32) {
+	var seen, n atomic.Int32
+	c.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		r := req.(*kmsg.ProduceRequest)
+		if r.TransactionID == nil || seen.Add(1)%2 == 0 {
+			return nil, nil, false
+		}
+		resp := r.ResponseKind().(*kmsg.ProduceResponse)
+		for _, rt := range r.Topics {
+			st := kmsg.NewProduceResponseTopic()
+			st.Topic, st.TopicID = rt.Topic, rt.TopicID
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewProduceResponseTopicPartition()
+				sp.Partition = rp.Partition
+				sp.ErrorCode = kerr.ConcurrentTransactions.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		n.Add(1)
+		return resp, nil, true
+	})
+	return n.Load
+}
+
+// A produce answered CONCURRENT_TRANSACTIONS is retried after the client's
+// next metadata refresh, which kgo spaces by its metadata min age: 5s by
+// default. Every such answer held the transaction's flush for up to 5s, an
+// End on a slow link then ran past its bound, and the session was rebuilt:
+// after a leader move on a link slowed to a second a round trip, nothing
+// committed for 45s. Six transactions that each meet it once must commit
+// in well under one default min age apiece.
+func TestConcurrentTransactionsProduceRetriedQuickly(t *testing.T) {
+	t.Parallel()
+	const n, txns = 600, 6
+	c := newCluster(t)
+	produceInput(t, c, inTopic, 0, n)
+	injected := concurrentTransactionsOnProduce(c)
+
+	obs := newRecorder()
+	cfg := testConfig(t, c, "a", obs)
+	cfg.MaxRecords = n / txns
+	start(t, cfg, identity)
+
+	// 6 answers at up to 5s each took about 30s; retried after a short
+	// metadata refresh they take a few seconds in all.
+	waitCommitted(t, c, n/3, 12*time.Second)
+	if injected() < txns/2 {
+		t.Errorf("%d produces answered CONCURRENT_TRANSACTIONS, want at least %d", injected(), txns/2)
+	}
+	assertExactlyOnce(t, readAll(t, c, outTopic, n, false, 10*time.Second), n)
+}

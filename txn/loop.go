@@ -146,6 +146,7 @@ func (l *Loop) clientOpts() []kgo.Opt {
 		kgo.WithHooks(groupLossHook{l}),
 		// AllowAutoTopicCreation is deliberately absent: a missing input
 		// topic is waited for, a missing output topic fails its produces.
+		kgo.MetadataMinAge(metadataMinAge),
 	}
 	opts = append(opts, l.cfg.ClientOpts...)
 	// After ClientOpts, so it always holds: a transaction's produces must
@@ -155,6 +156,17 @@ func (l *Loop) clientOpts() []kgo.Opt {
 	// TransactionTimeout) and rebuilding.
 	return append(opts, kgo.MaxBufferedRecords(producerBuffer(l.cfg.MaxRecords)))
 }
+
+// metadataMinAge spaces the client's metadata refreshes (kgo's default is
+// 5s). kgo retries a produce answered with a retriable error only after its
+// next refresh, and under transaction.version 2 a transaction's first
+// produce is answered CONCURRENT_TRANSACTIONS whenever it reaches a leader
+// before the coordinator has finished writing the previous transaction's
+// markers, which a moved leader or a slow broker makes likely. With 5s
+// every such answer held the transaction that long; on a slow link that was
+// enough to run End past its bound. Java's producer refreshes after 100ms,
+// backing off to 1s.
+const metadataMinAge = 250 * time.Millisecond
 
 // kgoMaxBufferedRecords is kgo's default for kgo.MaxBufferedRecords.
 const kgoMaxBufferedRecords = 50000
