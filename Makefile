@@ -8,7 +8,7 @@
 # make bench-latency     latency at fixed rates, throughput, CPU and memory of every contender (about 25 min, after up to 40 min waiting for a quiet machine; docs/benchmarks.md)
 # make bench-kafka       event-processor vs at-least-once vs Kafka Streams on one real broker
 # make bench-verify      ktool verify on 1,000,000 inputs: wall time, CPU and peak RSS
-# make chaos             the long fault campaign on a 3-node cluster (CHAOS_EVENTS, CHAOS_ROUNDS, CHAOS_SEED; docs/reliability.md)
+# make chaos             the long fault campaign on a 3-node cluster (CHAOS_EVENTS, CHAOS_ROUNDS, CHAOS_SEED, CHAOS_FAULTS, CHAOS_LOGS; docs/reliability.md)
 # make soak              one processor committing continuously for SOAK_DURATION (default 60m), through producer epoch exhaustion
 # make image             the container image, FROM scratch, no registry needed (IMAGE=name:tag, default event-processor:dev)
 # make image-multistage  the same from the multi-stage Dockerfile (pulls a Go image and a base)
@@ -96,9 +96,12 @@ CHAOS_EVENTS ?= 1000000
 CHAOS_ROUNDS ?= 10
 CHAOS_RATE   ?= 50
 CHAOS_SEED   ?= 1
+CHAOS_FAULTS ?=
+CHAOS_LOGS   ?=
 .PHONY: chaos
 chaos: docker-check kafka-image
 	CHAOS_EVENTS=$(CHAOS_EVENTS) CHAOS_ROUNDS=$(CHAOS_ROUNDS) CHAOS_RATE=$(CHAOS_RATE) CHAOS_SEED=$(CHAOS_SEED) \
+	  CHAOS_FAULTS=$(CHAOS_FAULTS) CHAOS_LOGS=$(CHAOS_LOGS) \
 	  $(GO) test -v -count=1 -timeout 4h -run 'TestChaos/Campaign' ./integration/
 
 # One processor on a steady light input for SOAK_DURATION: continuous

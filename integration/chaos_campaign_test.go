@@ -315,6 +315,9 @@ func (cp *campaign) startInstance(slot int) *chaosProc {
 	var also io.Writer = commitWatch{&pr.commits, &pr.mu, &pr.at, &pr.endDur}
 	if cp.cfg.Logs != "" {
 		cp.launched++
+		if err := os.MkdirAll(cp.cfg.Logs, 0o755); err != nil {
+			t.Fatalf("CHAOS_LOGS: %v", err)
+		}
 		f, err := os.Create(filepath.Join(cp.cfg.Logs, fmt.Sprintf("%s-%03d.log", pr.txnID, cp.launched)))
 		if err != nil {
 			t.Fatalf("CHAOS_LOGS: %v", err)
