@@ -22,6 +22,10 @@ var kgoWording = map[string]struct {
 	// wants TLS, not only SASL.
 	"read from broker errored, killing connection after 0 successful responses (is SASL missing?)": {
 		"a broker closed a new connection before answering: it may be restarting, or the listener needs TLS or SASL (see --tls and --sasl-mechanism)", slog.LevelWarn},
+	// Logged for every reconnection attempt while a broker restarts,
+	// which is the usual cause on a cluster that worked before.
+	"read from broker received EOF during api versions discovery, which often happens when the broker requires TLS and the client is not using it (is TLS misconfigured?)": {
+		"a broker closed a new connection during its first exchange: it may be restarting, or the listener needs TLS (see --tls)", slog.LevelWarn},
 }
 
 // kgoHandler is the handler the Kafka client logs through. kgo logs every
