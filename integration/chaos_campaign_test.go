@@ -459,10 +459,10 @@ func (cp *campaign) slowLink() { cp.slow("slow-link", false) }
 // in, every partition's preferred replica is elected leader, which moves
 // back the leaders and coordinators that the last broker restart left on
 // other nodes (what Kafka's own leader rebalance does at a moment of its
-// choosing). The transaction open then cannot end within its timeout:
-// its offsets and EndTxn meet coordinators that moved, and each new
-// coordinator costs a lookup and a new connection at a second a round
-// trip. End fails, the session is rebuilt on the slow link, and the
+// choosing). The transaction open then may not end within its timeout:
+// its produces, offsets and EndTxn can meet leaders and coordinators that
+// moved, and each costs a lookup and a new connection at a second a round
+// trip. If End fails, the session is rebuilt on the slow link and the
 // commits come from the new session.
 func (cp *campaign) slowLinkElection() { cp.slow("slow-link-election", true) }
 
